@@ -1,0 +1,101 @@
+"""Sessions: tests, verify-tutorial, docs, docs-live, linkcheck, lint, provision.
+
+Every session installs its tools pinned by conf/constraints.txt, so a run next
+month installs the versions this one did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+
+CONSTRAINTS = ("--constraint", "conf/constraints.txt")
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def install(session: nox.Session, *groups: str, project: bool = True) -> None:
+    packages = [p for group in groups for p in nox.project.dependency_groups(PYPROJECT, group)]
+    if project:
+        packages.append(".")
+    session.install(*CONSTRAINTS, *packages)
+
+
+def engine_env() -> dict[str, str]:
+    """Prefer Debian's client where it exists: it does BuildKit with DOCKER_BUILDKIT=1,
+    while a newer client lacking the buildx plugin silently falls back to the legacy builder."""
+    path = os.environ.get("PATH", "")
+    docker = shutil.which("docker")
+    has_buildx = docker is not None and subprocess.run([docker, "buildx", "version"], capture_output=True).returncode == 0
+    if not has_buildx and os.path.exists("/usr/bin/docker"):
+        path = "/usr/bin:" + path
+    return {"PATH": path, "DOCKER_BUILDKIT": "1"}
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests and, where an engine is reachable, the Docker integration tests."""
+    install(session, "tests")
+    session.run("pytest", *session.posargs, env=engine_env())
+
+
+@nox.session(name="verify-tutorial", default=False)
+def verify_tutorial(session: nox.Session) -> None:
+    """Run every console block of the guide against a real engine (pass --target gpu on a GPU runner)."""
+    install(session)
+    session.run("python", "-m", "verify_tutorial", *session.posargs, env=engine_env())
+
+
+@nox.session(default=False)
+def provision(session: nox.Session) -> None:
+    """Install and start a Docker engine and make the base images (root; works air-gapped)."""
+    session.run("bash", "conf/provision.sh", *(session.posargs or ["all"]), external=True)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, hadolint on every Dockerfile, and the workflows against GitHub's schema and zizmor."""
+    install(session, "lint", project=False)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("hadolint", "docker-practice/Dockerfile", "docker-practice/build/Dockerfile.cpu")
+    workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
+    if workflows:
+        session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+        session.run("zizmor", "--offline", *workflows)
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Build the site; warnings are errors."""
+    install(session, "docs")
+    session.run(
+        "sphinx-build",
+        "-n",  # nitpicky: every cross-reference must resolve
+        "-W",  # warnings are errors
+        "--keep-going",  # ...but report all of them before failing
+        "-b", "html",
+        "docs", "build/docs/html",
+        *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(name="docs-live", default=False)
+def docs_live(session: nox.Session) -> None:
+    """Serve the site and rebuild on every edit."""
+    install(session, "docs")
+    session.run("sphinx-autobuild", "docs", "build/docs/html", "--host", "127.0.0.1", *session.posargs)
+
+
+@nox.session(default=False)
+def linkcheck(session: nox.Session) -> None:
+    """Check every external link of the site (needs the network)."""
+    install(session, "docs")
+    session.run("sphinx-build", "-b", "linkcheck", "docs", "build/docs/linkcheck", *session.posargs)

@@ -1,0 +1,92 @@
+"""verify-tutorial: run the guide's console sessions against a real Docker engine.
+
+    python -m verify_tutorial [--target cpu|gpu] [--accept] [--allow registry] [PYTEST ARGS...]
+
+Checks what can be checked before anything runs (blocks well formed, engine
+reachable, BuildKit usable, the names the guide creates free), each failure a
+single line with its own exit status, then hands over to pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+
+from . import engine
+from .collect import collect_page
+from .errors import VerifyError
+from .runner import shell_environment
+from .settings import load
+
+EXIT_TESTS_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="verify-tutorial", description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--allow", action="append", default=[], choices=("registry", "network", "apptainer"))
+    parser.add_argument("--accept", action="store_true")
+    parser.add_argument("--verify-config", default="conf/verify.toml")
+    ours, pytest_args = parser.parse_known_args(argv)
+    try:
+        settings = preflight(ours)
+    except VerifyError as error:
+        print(f"verify-tutorial: {error}", file=sys.stderr)
+        return error.exit_code
+    settings.results_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        "-p", "verify_tutorial.plugin",
+        "-p", "no:cacheprovider",
+        "--rootdir", str(settings.root),
+        "--junitxml", str(settings.results_dir / "junit.xml"),
+        "--target", ours.target,
+        "--verify-config", ours.verify_config,
+        *[f"--allow={capability}" for capability in ours.allow],
+        *(["--accept"] if ours.accept else []),
+        *(pytest_args or [str(settings.pages)]),
+    ]  # fmt: skip
+    if pytest_args and all(arg.startswith("-") for arg in pytest_args):
+        args.append(str(settings.pages))
+    status = pytest.main(args)
+    if status == pytest.ExitCode.INTERRUPTED:
+        return EXIT_INTERRUPTED
+    return int(status)
+
+
+def preflight(options: argparse.Namespace):
+    settings = load(Path(options.verify_config))
+    if not settings.pages.is_dir():
+        raise VerifyError(f"no pages at {settings.pages}; check 'pages' in {options.verify_config}")
+    pages = sorted(settings.pages.rglob("*.md"))
+    blocks = [block for page in pages for block in collect_page(page)]
+    available = {options.target, *options.allow}
+    runnable = [b for b in blocks if not b.options.skip and b.options.requires <= available]
+    if not runnable:
+        return settings
+    client = engine.connect()
+    engine.check_buildkit(shell_environment())
+    wanted: dict[tuple[str, str], str] = {}
+    for kind, names in settings.reserved.items():
+        for name in names:
+            wanted[(kind, name)] = f"{options.verify_config} [reserved]"
+    for block in runnable:
+        for command in block.commands:
+            for name in engine.names_used(command.text):
+                wanted.setdefault(name, f"{_relative(block.path, settings.root)}:{command.line}")
+    engine.ensure_names_free(client, wanted)
+    return settings
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

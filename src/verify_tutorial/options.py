@@ -1,0 +1,76 @@
+"""Block options, written as comments the rendered page does not show.
+
+In MyST, on the comment lines right above a console block:
+
+    % verify: requires=gpu timeout=900
+    % verify: setup="docker rm -f dp" stdin="c\\nq\\n"
+
+Keys: requires (gpu, apptainer, registry, network; comma-separated), skip
+(a reason), timeout (seconds per command), session (a named shell state on the
+page), setup / teardown (hidden commands, repeatable), exit (expected status of
+each command), stdin (scripted input, given through a pty), pty (a flag).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+from pathlib import Path
+
+from .blocks import Options
+from .errors import UnknownOption
+
+MARKER = "verify:"
+KNOWN_REQUIREMENTS = frozenset({"gpu", "apptainer", "registry", "network"})
+
+
+def parse_options(path: Path, comments: list[tuple[int, str]]) -> Options:
+    """Fold "verify:" comment lines (line number, text after '%') into Options."""
+    options = Options()
+    for line, text in comments:
+        body = text.strip()
+        if not body.startswith(MARKER):
+            continue
+        where = f"{path}:{line}"
+        try:
+            words = shlex.split(body[len(MARKER) :])
+        except ValueError as error:
+            raise UnknownOption(f"{where}: cannot read verify options ({error}); check the quotes") from None
+        for word in words:
+            options = _apply(options, where, word)
+    return options
+
+
+def _apply(options: Options, where: str, word: str) -> Options:
+    key, has_value, value = word.partition("=")
+    if key == "pty" and not has_value:
+        return replace(options, pty=True)
+    if not has_value:
+        raise UnknownOption(f"{where}: verify option '{word}' needs a value, as in {word}=...")
+    if key == "requires":
+        wanted = frozenset(filter(None, value.split(",")))
+        unknown = wanted - KNOWN_REQUIREMENTS
+        if unknown:
+            raise UnknownOption(
+                f"{where}: unknown requirement {', '.join(sorted(unknown))}; "
+                f"use one of {', '.join(sorted(KNOWN_REQUIREMENTS))}"
+            )
+        return replace(options, requires=options.requires | wanted)
+    if key == "skip":
+        return replace(options, skip=value or "skipped by the page")
+    if key in ("timeout", "exit"):
+        try:
+            number = float(value) if key == "timeout" else int(value)
+        except ValueError:
+            raise UnknownOption(f"{where}: verify option {key}={value!r} is not a number") from None
+        return replace(options, **{key: number})
+    if key == "session":
+        return replace(options, session=value)
+    if key in ("setup", "teardown"):
+        return replace(options, **{key: [*getattr(options, key), value]})
+    if key == "stdin":
+        return replace(options, stdin=value.replace("\\n", "\n").replace("\\t", "\t"), pty=True)
+    raise UnknownOption(
+        f"{where}: unknown verify option '{key}'; "
+        "known: requires, skip, timeout, session, setup, teardown, exit, stdin, pty"
+    )

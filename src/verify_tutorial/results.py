@@ -1,0 +1,45 @@
+"""The results file the docs build reads, and the closing summary line."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections import Counter
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .runner import Result
+
+
+def summary_line(results: list[Result]) -> str:
+    counts = Counter("passed" if r.status == "accepted" else r.status for r in results)
+    return f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+
+
+def overhead_line(results: list[Result], wall: float) -> str:
+    own = sum(r.duration for r in results)
+    share = (wall - own) / wall if wall > 0 else 0.0
+    return f"harness overhead: {wall - own:.1f} s of {wall:.1f} s wall ({share:.1%}); commands' own time {own:.1f} s"
+
+
+def write_results(path: Path, results: list[Result], target: str, engine: str, wall: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for result in results:
+        entry = asdict(result)
+        if result.status != "failed":  # expected/actual only where they explain a failure
+            entry.pop("expected")
+            entry.pop("actual")
+        entries.append(entry)
+    document = {
+        "target": target,
+        "engine": engine,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "wall_seconds": round(wall, 3),
+        "commands_seconds": round(sum(r.duration for r in results), 3),
+        "summary": summary_line(results),
+        "commands": entries,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

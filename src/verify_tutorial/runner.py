@@ -1,0 +1,167 @@
+"""Run one page: a fresh copy of the project, a shell per session, checked commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .blocks import Block, Command
+from .match import matches, unified_diff
+from .normalize import clean
+from .shell import Outcome, PageShell
+
+
+@dataclass
+class Result:
+    page: str
+    line: int
+    command: str
+    status: str  # passed, failed, skipped, accepted
+    reason: str = ""
+    duration: float = 0.0
+    exit_status: int | None = None
+    expected: list[str] = field(default_factory=list)
+    actual: list[str] = field(default_factory=list)
+
+
+class StepFailed(Exception):
+    def __init__(self, result: Result, report: str):
+        super().__init__(report)
+        self.result = result
+        self.report = report
+
+
+def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a page's commands see: the user's, made deterministic."""
+    env = dict(os.environ)
+    env.update(
+        DOCKER_BUILDKIT="1",  # for Docker clients before 23; later ones always use BuildKit
+        BUILDKIT_PROGRESS="plain",  # line-by-line build logs, streamable and readable
+        NO_COLOR="1",
+        COLUMNS="120",
+        LC_ALL="C.UTF-8",
+        PAGER="cat",
+    )
+    env.pop("PYTHONPATH", None)
+    env.update(extra or {})
+    return env
+
+
+class PageRun:
+    """The live state of one page being verified."""
+
+    def __init__(self, page: Path, project: Path, display: str, env: dict[str, str]):
+        self.page = page
+        self.display = display
+        self.tmp = Path(tempfile.mkdtemp(prefix="verify-tutorial-"))
+        self.workdir = self.tmp / project.name
+        shutil.copytree(project, self.workdir, symlinks=True)
+        self.env = {**env, "HOME": os.environ.get("HOME", str(self.tmp))}
+        self._shells: dict[str, PageShell] = {}
+        self.failed_at: str | None = None
+
+    def shell(self, session: str) -> PageShell:
+        if session not in self._shells:
+            state = self.tmp / f".shell-{session}"
+            self._shells[session] = PageShell(self.workdir, state, self.env)
+        return self._shells[session]
+
+    def run_step(
+        self,
+        block: Block,
+        command: Command,
+        timeout: float,
+        accept: bool = False,
+        on_output: Callable[[str], None] | None = None,
+    ) -> Result:
+        """Run one command of a block (with the block's hidden setup before its first)."""
+        where = f"{self.display}:{command.line}"
+        shell = self.shell(block.options.session)
+        if command is block.commands[0]:
+            for hidden in block.options.setup:
+                self._hidden(shell, hidden, timeout, where, "setup")
+        outcome = shell.run(
+            command.text,
+            timeout=timeout,
+            stdin=block.options.stdin,
+            use_pty=block.options.pty or _wants_terminal(command.text),
+            on_output=on_output,
+        )
+        actual = clean(outcome.output)
+        result = Result(
+            page=self.display,
+            line=command.line,
+            command=command.text,
+            status="passed",
+            duration=outcome.duration,
+            exit_status=outcome.status,
+            expected=command.expected,
+            actual=actual,
+        )
+        problem = self._problem(block, command, outcome, actual)
+        if problem is None and command is block.commands[-1]:
+            for hidden in block.options.teardown:
+                self._hidden(shell, hidden, timeout, where, "teardown")
+        if problem is None:
+            return result
+        if problem == "output" and accept:
+            result.status = "accepted"
+            return result
+        result.status = "failed"
+        result.reason = self._reason(problem, outcome, block, timeout)
+        self.failed_at = where
+        raise StepFailed(result, self._report(where, command, result))
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _hidden(self, shell: PageShell, text: str, timeout: float, where: str, kind: str) -> None:
+        outcome = shell.run(text, timeout=timeout)
+        if outcome.status != 0:
+            result = Result(self.display, int(where.rsplit(":", 1)[1]), text, "failed", f"hidden {kind} failed")
+            self.failed_at = where
+            raise StepFailed(
+                result,
+                f"{where}: hidden {kind} step failed (exit {outcome.status}): {text}\n{outcome.output}",
+            )
+
+    @staticmethod
+    def _problem(block: Block, command: Command, outcome: Outcome, actual: list[str]) -> str | None:
+        if outcome.timed_out:
+            return "timeout"
+        if outcome.status != block.options.exit:
+            return "exit"
+        if not matches(command.expected, actual):
+            return "output"
+        return None
+
+    @staticmethod
+    def _reason(problem: str, outcome: Outcome, block: Block, timeout: float) -> str:
+        if problem == "timeout":
+            return f"timed out after {timeout:g} s; its process group was killed"
+        if problem == "exit":
+            return f"exit status {outcome.status}, expected {block.options.exit}"
+        return "output differs from the page"
+
+    @staticmethod
+    def _report(where: str, command: Command, result: Result) -> str:
+        lines = [
+            f"{where}: {result.reason}",
+            f"  $ {command.text}",
+            f"  exit status {result.exit_status}, {result.duration:.1f} s",
+        ]
+        if result.expected != result.actual:
+            lines.append(unified_diff(result.expected, result.actual, where))
+        return "\n".join(lines)
+
+
+def _wants_terminal(command: str) -> bool:
+    """`docker exec -it` / `docker run -it` fail without a terminal, as for a reader with none."""
+    words = command.split()
+    return any(w in ("-it", "-ti", "--tty", "-t") for w in words) and any(
+        w in ("exec", "run") for w in words
+    ) and not any(w in ("-d", "-dt", "-td", "--detach") for w in words)

@@ -1,0 +1,34 @@
+"""Settings from conf/verify.toml, with paths resolved against the repository."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_FILE = Path("conf/verify.toml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    pages: Path
+    project: Path
+    results_dir: Path
+    default_timeout: float = 300.0
+    reserved: dict[str, list[str]] = field(default_factory=dict)
+
+
+def load(path: Path = DEFAULT_FILE) -> Settings:
+    path = path.resolve()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    # Paths in the file are relative to "root", itself relative to the file.
+    root = (path.parent / data.get("root", ".")).resolve()
+    return Settings(
+        root=root,
+        pages=root / data.get("pages", "docs"),
+        project=root / data.get("project", "docker-practice"),
+        results_dir=root / data.get("results_dir", "build/verify"),
+        default_timeout=float(data.get("default_timeout", 300)),
+        reserved={kind: list(names) for kind, names in data.get("reserved", {}).items()},
+    )
