@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = [
         "-p", "verify_tutorial.plugin",
         "-p", "no:cacheprovider",
+        "-ra",  # list every skip with its reason
         "--rootdir", str(settings.root),
         "--junitxml", str(settings.results_dir / "junit.xml"),
         "--target", ours.target,

@@ -1,0 +1,109 @@
+"""Collecting console blocks from real MyST source, with exact lines."""
+
+from pathlib import Path
+
+import pytest
+
+from verify_tutorial.blocks import split_console
+from verify_tutorial.collect import collect_page
+from verify_tutorial.errors import MalformedBlock, UnknownOption
+
+PAGE = """\
+# Title
+
+Some prose with `inline code`.
+
+% verify: timeout=30 requires=gpu
+% verify: setup="docker rm -f dp"
+```console
+$ echo one \\
+    two
+one two
+(gpu-host) $ nvidia-smi -L
+GPU 0: NVIDIA H100
+```
+
+```python
+print("not a console block")
+```
+
+::::{tab-set}
+:::{tab-item} CPU
+```{code-block} console
+:caption: inside tabs
+$ make docker-build-cpu
+...
+```
+:::
+::::
+
+1. A step in a list:
+
+   ```console
+   $ pwd
+   /docker-practice
+   ```
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    page = tmp_path / "page.md"
+    page.write_text(text)
+    return page
+
+
+def test_blocks_commands_and_lines(tmp_path):
+    blocks = collect_page(write(tmp_path, PAGE))
+    assert [b.line for b in blocks] == [7, 21, 31]
+    first = blocks[0]
+    assert [c.line for c in first.commands] == [8, 11]
+    assert first.commands[0].text == "echo one \\\n    two"
+    assert first.commands[0].expected == ["one two"]
+    assert first.commands[1].label == "gpu-host"
+    assert first.commands[1].expected == ["GPU 0: NVIDIA H100"]
+
+
+def test_options_from_comments(tmp_path):
+    options = collect_page(write(tmp_path, PAGE))[0].options
+    assert options.timeout == 30
+    assert options.requires == {"gpu"}
+    assert options.setup == ["docker rm -f dp"]
+    assert collect_page(write(tmp_path, PAGE))[1].options.requires == frozenset()
+
+
+def test_nested_directive_and_list_indent(tmp_path):
+    blocks = collect_page(write(tmp_path, PAGE))
+    tabs, listed = blocks[1], blocks[2]
+    assert tabs.commands[0].line == 23  # the :caption: line is skipped, not counted as output
+    assert tabs.commands[0].expected == ["..."]
+    assert listed.indent == "   "
+    assert listed.commands[0].output_start == 33
+
+
+def test_output_before_prompt_names_file_and_line(tmp_path):
+    page = write(tmp_path, "# T\n\n```console\nhello\n$ ls\n```\n")
+    with pytest.raises(MalformedBlock, match=r"page\.md:4: console block output comes before"):
+        collect_page(page)
+
+
+def test_unknown_option_names_file_and_line(tmp_path):
+    page = write(tmp_path, "# T\n\n% verify: retries=3\n```console\n$ ls\n```\n")
+    with pytest.raises(UnknownOption, match=r"page\.md:3: unknown verify option 'retries'"):
+        collect_page(page)
+
+
+def test_unknown_requirement_is_an_error(tmp_path):
+    page = write(tmp_path, "% verify: requires=tpu\n```console\n$ ls\n```\n")
+    with pytest.raises(UnknownOption, match=r"page\.md:1: unknown requirement tpu"):
+        collect_page(page)
+
+
+def test_options_not_above_a_block_are_an_error(tmp_path):
+    page = write(tmp_path, "% verify: skip=why\n\nA paragraph.\n")
+    with pytest.raises(UnknownOption, match=r"page\.md:1: verify options are not followed by a console block"):
+        collect_page(page)
+
+
+def test_dangling_continuation(tmp_path):
+    with pytest.raises(MalformedBlock, match=r"x\.md:5: command ends with"):
+        split_console(Path("x.md"), 5, ["$ ls \\"])

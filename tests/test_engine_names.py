@@ -1,0 +1,19 @@
+"""Which names a command creates, so a taken one stops the run before it starts."""
+
+from verify_tutorial.engine import names_used
+
+
+def test_run_name_and_build_tag():
+    assert names_used('docker run -dt -v "$PWD":/w --name dp img:1 bash') == {("container", "dp")}
+    assert names_used("docker build --tag docker_practice_cpu -f x .") == {("image", "docker_practice_cpu:latest")}
+    assert names_used("docker build -t a:2 .") == {("image", "a:2")}
+
+
+def test_network_and_volume_create():
+    assert names_used("docker network create lab") == {("network", "lab")}
+    assert names_used("docker volume create --driver local data") == {("volume", "data")}
+
+
+def test_exec_and_ps_create_nothing():
+    assert names_used("docker exec dp python src/example.py") == set()
+    assert names_used("docker ps --filter name=dp") == set()
