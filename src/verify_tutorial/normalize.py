@@ -16,6 +16,8 @@ _AMOUNT = r"(?:\d+|an?|About an?|About \d+|Less than an?)"
 
 # Order matters: digests before bare IDs, ages before sizes.
 RULES: list[tuple[str, re.Pattern[str], str]] = [
+    # BuildKit numbers its steps in the order they start, which caching changes.
+    ("buildkit-step", re.compile(r"^#\d+ "), "#N "),
     ("digest", re.compile(r"\bsha256:[0-9a-f]{64}\b"), "<digest>"),
     ("long-id", re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),
     ("short-id", re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{12}\b"), "<id>"),
