@@ -18,6 +18,7 @@ import pytest
 from . import engine
 from .collect import collect_page
 from .errors import VerifyError
+from .options import capabilities
 from .runner import shell_environment
 from .settings import load
 
@@ -64,7 +65,7 @@ def preflight(options: argparse.Namespace):
         raise VerifyError(f"no pages at {settings.pages}; check 'pages' in {options.verify_config}")
     pages = sorted(settings.pages.rglob("*.md"))
     blocks = [block for page in pages for block in collect_page(page)]
-    available = {options.target, *options.allow}
+    available = capabilities(options.target, options.allow)
     runnable = [b for b in blocks if not b.options.skip and b.options.requires <= available]
     if not runnable:
         return settings

@@ -14,6 +14,7 @@ each command), stdin (scripted input, given through a pty), pty (a flag).
 from __future__ import annotations
 
 import shlex
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,3 +75,9 @@ def _apply(options: Options, where: str, word: str) -> Options:
         f"{where}: unknown verify option '{key}'; "
         "known: requires, skip, timeout, session, setup, teardown, exit, stdin, pty"
     )
+
+
+def capabilities(target: str, allowed: list[str]) -> set[str]:
+    """What blocks may require here: the target, what --allow grants, what is installed."""
+    found = {"apptainer"} if shutil.which("apptainer") else set()
+    return {target, *allowed, *found}

@@ -15,6 +15,7 @@ import pytest
 from . import accept, engine, results
 from .blocks import Block, Command
 from .collect import collect_page
+from .options import capabilities
 from .runner import PageRun, Result, StepFailed, shell_environment
 from .settings import load
 
@@ -93,7 +94,7 @@ class VerifyState:
         self.config = config
         self.settings = load(Path(config.getoption("verify_config")))
         self.target = config.getoption("target")
-        self.available = {self.target, *config.getoption("allow")}
+        self.available = capabilities(self.target, config.getoption("allow"))
         self.accept = config.getoption("accept")
         self.env = shell_environment()
         self.results: list[Result] = []
