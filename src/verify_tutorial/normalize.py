@@ -25,7 +25,7 @@ RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("age", re.compile(rf"\b{_AMOUNT} {_UNIT} ago\b"), "<age>"),
     ("uptime", re.compile(rf"\bUp {_AMOUNT} {_UNIT}\b"), "Up <age>"),
     ("exited", re.compile(rf"\bExited \((\d+)\) {_AMOUNT} {_UNIT} ago\b"), r"Exited (\1) <age>"),
-    ("size", re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?(?:[kKMGT]i?B|B)\b"), "<size>"),
+    ("size", re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?(?:[kKMGT]i?B|B|[KMGT](?=\s|$))"), "<size>"),
     ("seconds", re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:ms|s)\b"), "<secs>"),
 ]
 # Column alignment in `docker ps` / `docker images` depends on the widest value.
