@@ -33,7 +33,9 @@ def engine_env() -> dict[str, str]:
     while a newer client lacking the buildx plugin silently falls back to the legacy builder."""
     path = os.environ.get("PATH", "")
     docker = shutil.which("docker")
-    has_buildx = docker is not None and subprocess.run([docker, "buildx", "version"], capture_output=True).returncode == 0
+    has_buildx = (
+        docker is not None and subprocess.run([docker, "buildx", "version"], capture_output=True).returncode == 0
+    )
     if not has_buildx and os.path.exists("/usr/bin/docker"):
         path = "/usr/bin:" + path
     return {"PATH": path, "DOCKER_BUILDKIT": "1"}

@@ -22,7 +22,8 @@ def _engine_problem() -> str | None:
 
         docker.from_env(timeout=10).ping()
     except Exception as error:  # any failure to reach it is the same answer here
-        return f"no Docker engine reachable ({str(error).splitlines()[0][:100]}); start one or run 'bash conf/provision.sh' as root"
+        reason = str(error).splitlines()[0][:100]
+        return f"no Docker engine reachable ({reason}); start one or run 'bash conf/provision.sh' as root"
     return None
 
 

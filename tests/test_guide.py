@@ -1,7 +1,6 @@
 """The whole guide, verified on the CPU target, as `nox -s verify-tutorial` runs it."""
 
 import pytest
-
 from conftest import ROOT, run_verifier
 
 

@@ -22,8 +22,8 @@ def test_a_different_tag_does_not_match():
 
 
 def test_docker_ps_uptime_and_ids():
-    page = ["0c4c95909fd0   docker_practice_cpu:latest   \"bash\"   2 minutes ago   Up 2 minutes             dp"]
-    real = ["5e1f00c2a9b4   docker_practice_cpu:latest   \"bash\"   Less than a second ago   Up Less than a second   dp"]
+    page = ['0c4c95909fd0   docker_practice_cpu:latest   "bash"   2 minutes ago   Up 2 minutes             dp']
+    real = ['5e1f00c2a9b4   docker_practice_cpu:latest   "bash"   Less than a second ago   Up Less than a second   dp']
     assert matches(page, real)
 
 

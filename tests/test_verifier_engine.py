@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import run_verifier
 
 pytestmark = pytest.mark.docker
@@ -46,7 +45,10 @@ def test_tiny_page_passes_and_cleans_up(tiny_site, docker_client):
     ("defect", "where"),
     [
         (("hello from debian 13", "hello from debian 12"), "docs/page.md:17"),  # expected output
-        (("docker exec verify_fixture_box bash hello.sh", "docker exec verify_fixture_box bash hi.sh"), "docs/page.md:17"),
+        (
+            ("docker exec verify_fixture_box bash hello.sh", "docker exec verify_fixture_box bash hi.sh"),
+            "docs/page.md:17",
+        ),
         (("WORKDIR /work", "WORKDIR /elsewhere", "project/Dockerfile"), "docs/page.md:17"),  # the project
     ],
     ids=["output", "command", "project"],
@@ -112,5 +114,7 @@ def test_malformed_block_is_one_line_with_file_and_line(tiny_site):
     plant(tiny_site, "Build an image and look at it.\n", "```console\nstray output\n```\n")
     result = run_verifier(tiny_site / "verify.toml")
     assert result.returncode == 3
-    assert result.stderr.strip().endswith("console block output comes before any '$ ' prompt; start the block with a command line such as '$ ls'")
+    assert result.stderr.strip().endswith(
+        "console block output comes before any '$ ' prompt; start the block with a command line such as '$ ls'"
+    )
     assert "page.md:4:" in result.stderr

@@ -70,8 +70,7 @@ def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command
             i += 1
             if i >= len(lines):
                 raise MalformedBlock(
-                    f"{path}:{first_line + start}: command ends with '\\' but the block ends; "
-                    "finish the continued line"
+                    f"{path}:{first_line + start}: command ends with '\\' but the block ends; finish the continued line"
                 )
             parts.append(lines[i])
         i += 1

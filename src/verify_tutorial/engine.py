@@ -17,9 +17,7 @@ import docker.errors
 
 from .errors import BuildKitMissing, EngineUnreachable, NameTaken
 
-HOW_TO_START = (
-    "start one (sudo systemctl start docker), or provision this host with 'bash conf/provision.sh' as root"
-)
+HOW_TO_START = "start one (sudo systemctl start docker), or provision this host with 'bash conf/provision.sh' as root"
 
 
 def connect() -> docker.DockerClient:
@@ -50,7 +48,9 @@ def check_buildkit(env: dict[str, str]) -> str:
                 "install docker-buildx, or put a client with BuildKit first on PATH"
             )
     elif env.get("DOCKER_BUILDKIT") != "1":
-        raise BuildKitMissing(f"{docker_cli} (client {version}) builds with BuildKit only when DOCKER_BUILDKIT=1 is set")
+        raise BuildKitMissing(
+            f"{docker_cli} (client {version}) builds with BuildKit only when DOCKER_BUILDKIT=1 is set"
+        )
     return docker_cli
 
 
@@ -155,6 +155,6 @@ def ensure_names_free(client: docker.DockerClient, names: dict[tuple[str, str], 
         except docker.errors.APIError:
             continue
         raise NameTaken(
-            f"{where}: the page creates {kind} '{name}', which already exists and is not ours to remove; "
+            f"{where}: the guide creates {kind} '{name}', which already exists and is not ours to remove; "
             f"remove or rename it yourself (docker {kind} rm {name}), then run again"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+
 from .blocks import ELLIPSIS
 from .normalize import normalize_line
 

@@ -21,7 +21,11 @@ RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("digest", re.compile(r"\bsha256:[0-9a-f]{64}\b"), "<digest>"),
     ("long-id", re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),
     ("short-id", re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{12}\b"), "<id>"),
-    ("timestamp", re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: [A-Z]{3,4})?"), "<time>"),
+    (
+        "timestamp",
+        re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?(?: [A-Z]{3,4})?"),
+        "<time>",
+    ),
     ("age", re.compile(rf"\b{_AMOUNT} {_UNIT} ago\b"), "<age>"),
     ("uptime", re.compile(rf"\bUp {_AMOUNT} {_UNIT}\b"), "Up <age>"),
     ("exited", re.compile(rf"\bExited \((\d+)\) {_AMOUNT} {_UNIT} ago\b"), r"Exited (\1) <age>"),

@@ -134,7 +134,9 @@ class GuidePage(pytest.File):
         for block in self.blocks:
             for command in block.commands:
                 first_line = command.text.splitlines()[0]
-                yield CommandItem.from_parent(self, name=f"{command.line}: $ {first_line}", block=block, command=command)
+                yield CommandItem.from_parent(
+                    self, name=f"{command.line}: $ {first_line}", block=block, command=command
+                )
 
     def setup(self):
         state: VerifyState = self.config._verify
@@ -193,7 +195,13 @@ class CommandItem(pytest.Item):
 
     def _record(self, status: str, reason: str):
         self.config._verify.results.append(
-            Result(page=self.parent.display(), line=self.command.line, command=self.command.text, status=status, reason=reason)
+            Result(
+                page=self.parent.display(),
+                line=self.command.line,
+                command=self.command.text,
+                status=status,
+                reason=reason,
+            )
         )
 
     def repr_failure(self, excinfo):

@@ -6,7 +6,7 @@ import json
 import platform
 from collections import Counter
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .runner import Result
@@ -35,7 +35,7 @@ def write_results(path: Path, results: list[Result], target: str, engine: str, w
     document = {
         "target": target,
         "engine": engine,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
         "wall_seconds": round(wall, 3),
         "commands_seconds": round(sum(r.duration for r in results), 3),

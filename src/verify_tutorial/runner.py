@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .blocks import Block, Command
 from .match import matches, unified_diff
@@ -162,6 +162,8 @@ class PageRun:
 def _wants_terminal(command: str) -> bool:
     """`docker exec -it` / `docker run -it` fail without a terminal, as for a reader with none."""
     words = command.split()
-    return any(w in ("-it", "-ti", "--tty", "-t") for w in words) and any(
-        w in ("exec", "run") for w in words
-    ) and not any(w in ("-d", "-dt", "-td", "--detach") for w in words)
+    return (
+        any(w in ("-it", "-ti", "--tty", "-t") for w in words)
+        and any(w in ("exec", "run") for w in words)
+        and not any(w in ("-d", "-dt", "-td", "--detach") for w in words)
+    )

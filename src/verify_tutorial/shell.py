@@ -9,15 +9,16 @@ A reader pasting the commands into one terminal sees the same state.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 # Bash's own variables, which cannot or must not be carried over.
 _SKIP_VARIABLES = (
@@ -95,10 +96,8 @@ def _quote(path: Path) -> str:
 
 
 def _kill_group(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _run_with_pipes(argv, env, timeout, on_output):
