@@ -103,7 +103,9 @@ class VerifyState:
         self.started: float | None = None
         self._client = None
         self.engine_version = "unknown"
-        # Ctrl-C and a CI cancel (SIGTERM) both end in the same cleanup.
+        # Ctrl-C and a CI cancel (SIGTERM) both end in the same cleanup. SIGINT is
+        # set explicitly: a process started in the background inherits it ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _raise_interrupt)
 
     @property
