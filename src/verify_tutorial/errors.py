@@ -12,7 +12,7 @@ class MalformedBlock(VerifyError):
 
 
 class UnknownOption(MalformedBlock):
-    exit_code = 3
+    """An option the verifier does not know: a malformed block too."""
 
 
 class EngineUnreachable(VerifyError):
