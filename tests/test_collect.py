@@ -80,28 +80,34 @@ def test_nested_directive_and_list_indent(tmp_path):
     assert listed.commands[0].output_start == 33
 
 
-def test_output_before_prompt_names_file_and_line(tmp_path):
-    page = write(tmp_path, "# T\n\n```console\nhello\n$ ls\n```\n")
-    with pytest.raises(MalformedBlock, match=r"page\.md:4: console block output comes before"):
-        collect_page(page)
+BAD_PAGES = {
+    "output-before-prompt": (
+        "# T\n\n```console\nhello\n$ ls\n```\n",
+        MalformedBlock,
+        r"page\.md:4: console block output comes before",
+    ),
+    "unknown-option": (
+        "# T\n\n% verify: retries=3\n```console\n$ ls\n```\n",
+        UnknownOption,
+        r"page\.md:3: unknown verify option 'retries'",
+    ),
+    "unknown-requirement": (
+        "% verify: requires=tpu\n```console\n$ ls\n```\n",
+        UnknownOption,
+        r"page\.md:1: unknown requirement tpu",
+    ),
+    "options-not-above-a-block": (
+        "% verify: skip=why\n\nA paragraph.\n",
+        UnknownOption,
+        r"page\.md:1: verify options are not followed by a console block",
+    ),
+}
 
 
-def test_unknown_option_names_file_and_line(tmp_path):
-    page = write(tmp_path, "# T\n\n% verify: retries=3\n```console\n$ ls\n```\n")
-    with pytest.raises(UnknownOption, match=r"page\.md:3: unknown verify option 'retries'"):
-        collect_page(page)
-
-
-def test_unknown_requirement_is_an_error(tmp_path):
-    page = write(tmp_path, "% verify: requires=tpu\n```console\n$ ls\n```\n")
-    with pytest.raises(UnknownOption, match=r"page\.md:1: unknown requirement tpu"):
-        collect_page(page)
-
-
-def test_options_not_above_a_block_are_an_error(tmp_path):
-    page = write(tmp_path, "% verify: skip=why\n\nA paragraph.\n")
-    with pytest.raises(UnknownOption, match=r"page\.md:1: verify options are not followed by a console block"):
-        collect_page(page)
+@pytest.mark.parametrize(("text", "error", "message"), BAD_PAGES.values(), ids=BAD_PAGES.keys())
+def test_bad_page_names_file_and_line(tmp_path, text, error, message):
+    with pytest.raises(error, match=message):
+        collect_page(write(tmp_path, text))
 
 
 def test_dangling_continuation(tmp_path):

@@ -18,7 +18,7 @@ import pytest
 from . import engine
 from .collect import collect_page
 from .errors import VerifyError
-from .options import capabilities
+from .options import ALLOWABLE, capabilities, skip_reason
 from .runner import shell_environment
 from .settings import load
 
@@ -29,7 +29,7 @@ EXIT_INTERRUPTED = 130
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="verify-tutorial", description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=("cpu", "gpu"), default="cpu")
-    parser.add_argument("--allow", action="append", default=[], choices=("registry", "network", "apptainer"))
+    parser.add_argument("--allow", action="append", default=[], choices=ALLOWABLE)
     parser.add_argument("--accept", action="store_true")
     parser.add_argument("--verify-config", default="conf/verify.toml")
     ours, pytest_args = parser.parse_known_args(argv)
@@ -39,7 +39,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
     settings.results_dir.mkdir(parents=True, exist_ok=True)
-    args = [
+    args = pytest_arguments(settings, ours, pytest_args)
+    status = pytest.main(args)
+    if status == pytest.ExitCode.INTERRUPTED:
+        return EXIT_INTERRUPTED
+    return int(status)
+
+
+def pytest_arguments(settings, ours: argparse.Namespace, extra: list[str]) -> list[str]:
+    """pytest's command line: our plugin and options, the user's extras, and the pages
+    unless the extras name files themselves (a word such as `-k`'s value is no file)."""
+    names_paths = any(Path(arg.split("::")[0]).exists() for arg in extra if not arg.startswith("-"))
+    return [
         "-p", "verify_tutorial.plugin",
         "-p", "no:cacheprovider",
         "-ra",  # list every skip with its reason
@@ -49,14 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         "--verify-config", ours.verify_config,
         *[f"--allow={capability}" for capability in ours.allow],
         *(["--accept"] if ours.accept else []),
-        *(pytest_args or [str(settings.pages)]),
+        *extra,
+        *([] if names_paths else [str(settings.pages)]),
     ]  # fmt: skip
-    if pytest_args and all(arg.startswith("-") for arg in pytest_args):
-        args.append(str(settings.pages))
-    status = pytest.main(args)
-    if status == pytest.ExitCode.INTERRUPTED:
-        return EXIT_INTERRUPTED
-    return int(status)
 
 
 def preflight(options: argparse.Namespace):
@@ -66,7 +72,7 @@ def preflight(options: argparse.Namespace):
     pages = sorted(settings.pages.rglob("*.md"))
     blocks = [block for page in pages for block in collect_page(page)]
     available = capabilities(options.target, options.allow)
-    runnable = [b for b in blocks if not b.options.skip and b.options.requires <= available]
+    runnable = [b for b in blocks if skip_reason(b.options, available) is None]
     if not runnable:
         return settings
     client = engine.connect()
@@ -78,16 +84,9 @@ def preflight(options: argparse.Namespace):
     for block in runnable:
         for command in block.commands:
             for name in engine.names_used(command.text):
-                wanted.setdefault(name, f"{_relative(block.path, settings.root)}:{command.line}")
+                wanted.setdefault(name, f"{settings.relative(block.path)}:{command.line}")
     engine.ensure_names_free(client, wanted)
     return settings
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 if __name__ == "__main__":

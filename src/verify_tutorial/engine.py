@@ -64,10 +64,11 @@ class Snapshot:
 
 
 def snapshot(client: docker.DockerClient) -> Snapshot:
+    images = client.images.list(all=True)
     return Snapshot(
         containers=frozenset(c.id for c in client.containers.list(all=True)),
-        images=frozenset(i.id for i in client.images.list(all=True)),
-        tags=frozenset(t for i in client.images.list(all=True) for t in i.tags),
+        images=frozenset(i.id for i in images),
+        tags=frozenset(t for i in images for t in i.tags),
         networks=frozenset(n.id for n in client.networks.list()),
         volumes=frozenset(v.name for v in client.volumes.list()),
     )

@@ -23,6 +23,8 @@ from .errors import UnknownOption
 
 MARKER = "verify:"
 KNOWN_REQUIREMENTS = frozenset({"gpu", "apptainer", "registry", "network"})
+# What --allow may grant; "gpu" comes only from --target gpu.
+ALLOWABLE = tuple(sorted(KNOWN_REQUIREMENTS - {"gpu"}))
 
 
 def parse_options(path: Path, comments: list[tuple[int, str]]) -> Options:
@@ -70,7 +72,7 @@ def _apply(options: Options, where: str, word: str) -> Options:
     if key in ("setup", "teardown"):
         return replace(options, **{key: [*getattr(options, key), value]})
     if key == "stdin":
-        return replace(options, stdin=value.replace("\\n", "\n").replace("\\t", "\t"), pty=True)
+        return replace(options, stdin=value.replace("\\n", "\n").replace("\\t", "\t"))
     raise UnknownOption(
         f"{where}: unknown verify option '{key}'; "
         "known: requires, skip, timeout, session, setup, teardown, exit, stdin, pty"
@@ -81,3 +83,15 @@ def capabilities(target: str, allowed: list[str]) -> set[str]:
     """What blocks may require here: the target, what --allow grants, what is installed."""
     found = {"apptainer"} if shutil.which("apptainer") else set()
     return {target, *allowed, *found}
+
+
+def skip_reason(options: Options, available: set[str]) -> str | None:
+    """Why a block with these options does not run here, or None when it does."""
+    if options.skip:
+        return options.skip
+    missing = sorted(options.requires - available)
+    if "gpu" in missing:
+        return "needs a GPU runner (--target gpu)"
+    if missing:
+        return f"needs {', '.join(missing)} (--allow {missing[0]})"
+    return None

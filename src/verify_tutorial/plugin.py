@@ -15,7 +15,7 @@ import pytest
 from . import accept, engine, results
 from .blocks import Block, Command
 from .collect import collect_page
-from .options import capabilities
+from .options import ALLOWABLE, capabilities, skip_reason
 from .runner import PageRun, Result, StepFailed, shell_environment
 from .settings import load
 
@@ -29,7 +29,7 @@ def pytest_addoption(parser):
         "--allow",
         action="append",
         default=[],
-        choices=("registry", "network", "apptainer"),
+        choices=ALLOWABLE,
         help="run blocks that need this (repeatable)",
     )
     group.addoption("--accept", action="store_true", help="write real output into the pages")
@@ -38,7 +38,6 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config._verify = VerifyState(config)
-    config.addinivalue_line("markers", "verify_skip: a guide block that is not run here")
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -116,14 +115,7 @@ class VerifyState:
         return self._client
 
     def skip_reason(self, block: Block) -> str | None:
-        if block.options.skip:
-            return block.options.skip
-        missing = sorted(block.options.requires - self.available)
-        if "gpu" in missing:
-            return "needs a GPU runner (--target gpu)"
-        if missing:
-            return f"needs {', '.join(missing)} (--allow {missing[0]})"
-        return None
+        return skip_reason(block.options, self.available)
 
     def close_all(self):
         while self.live:
@@ -146,7 +138,7 @@ class GuidePage(pytest.File):
             return  # nothing runs here; no copy, no engine needed
         client = state.client
         self.before = engine.snapshot(client)
-        self.page_run = PageRun(self.path, state.settings.project, self.display(), state.env)
+        self.page_run = PageRun(state.settings.project, self.display(), state.env)
         state.live.append(self.page_run)
         self.addfinalizer(self._cleanup)
 
@@ -160,10 +152,7 @@ class GuidePage(pytest.File):
         self.page_run.close()
 
     def display(self) -> str:
-        try:
-            return str(self.path.relative_to(self.config._verify.settings.root))
-        except ValueError:
-            return str(self.path)
+        return self.config._verify.settings.relative(self.path)
 
 
 class CommandItem(pytest.Item):

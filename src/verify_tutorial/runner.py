@@ -54,13 +54,12 @@ def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 class PageRun:
     """The live state of one page being verified."""
 
-    def __init__(self, page: Path, project: Path, display: str, env: dict[str, str]):
-        self.page = page
+    def __init__(self, project: Path, display: str, env: dict[str, str]):
         self.display = display
         self.tmp = Path(tempfile.mkdtemp(prefix="verify-tutorial-"))
         self.workdir = self.tmp / project.name
         shutil.copytree(project, self.workdir, symlinks=True)
-        self.env = {**env, "HOME": os.environ.get("HOME", str(self.tmp))}
+        self.env = {"HOME": str(self.tmp), **env}  # a home of its own only if the user has none
         self._shells: dict[str, PageShell] = {}
         self.failed_at: str | None = None
 
@@ -83,7 +82,7 @@ class PageRun:
         shell = self.shell(block.options.session)
         if command is block.commands[0]:
             for hidden in block.options.setup:
-                self._hidden(shell, hidden, timeout, where, "setup")
+                self._hidden(shell, hidden, timeout, command.line, "setup")
         outcome = shell.run(
             command.text,
             timeout=timeout,
@@ -105,7 +104,7 @@ class PageRun:
         problem = self._problem(block, command, outcome, actual)
         if problem is None and command is block.commands[-1]:
             for hidden in block.options.teardown:
-                self._hidden(shell, hidden, timeout, where, "teardown")
+                self._hidden(shell, hidden, timeout, command.line, "teardown")
         if problem is None:
             return result
         if problem == "output" and accept:
@@ -119,10 +118,11 @@ class PageRun:
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def _hidden(self, shell: PageShell, text: str, timeout: float, where: str, kind: str) -> None:
+    def _hidden(self, shell: PageShell, text: str, timeout: float, line: int, kind: str) -> None:
         outcome = shell.run(text, timeout=timeout)
         if outcome.status != 0:
-            result = Result(self.display, int(where.rsplit(":", 1)[1]), text, "failed", f"hidden {kind} failed")
+            where = f"{self.display}:{line}"
+            result = Result(self.display, line, text, "failed", f"hidden {kind} failed")
             self.failed_at = where
             raise StepFailed(
                 result,

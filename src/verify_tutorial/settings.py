@@ -18,6 +18,13 @@ class Settings:
     default_timeout: float = 300.0
     reserved: dict[str, list[str]] = field(default_factory=dict)
 
+    def relative(self, path: Path) -> str:
+        """How reports name a file: relative to the repository when inside it."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
 
 def load(path: Path = DEFAULT_FILE) -> Settings:
     path = path.resolve()

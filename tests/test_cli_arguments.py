@@ -1,0 +1,27 @@
+"""How the CLI hands over to pytest: the pages are collected unless files are named."""
+
+import argparse
+
+from conftest import ROOT
+
+from verify_tutorial.__main__ import pytest_arguments
+from verify_tutorial.settings import load
+
+
+def arguments(*extra):
+    settings = load(ROOT / "conf" / "verify.toml")
+    ours = argparse.Namespace(target="cpu", allow=["apptainer"], accept=False, verify_config="conf/verify.toml")
+    return settings, pytest_arguments(settings, ours, list(extra))
+
+
+def test_pages_are_collected_when_only_options_are_given():
+    settings, args = arguments("-k", "example", "-x")
+    assert args[-1] == str(settings.pages)
+    assert args[-4:-1] == ["-k", "example", "-x"]
+    assert "--allow=apptainer" in args
+
+
+def test_a_named_page_replaces_the_pages_folder():
+    settings, args = arguments(str(ROOT / "docs" / "example.md"))
+    assert args[-1] == str(ROOT / "docs" / "example.md")
+    assert str(settings.pages) not in args
