@@ -23,6 +23,7 @@ class Result:
     status: str  # passed, failed, skipped, accepted
     reason: str = ""
     duration: float = 0.0
+    hidden_duration: float = 0.0  # the block's hidden setup/teardown run with this step
     exit_status: int | None = None
     expected: list[str] = field(default_factory=list)
     actual: list[str] = field(default_factory=list)
@@ -80,9 +81,10 @@ class PageRun:
         """Run one command of a block (with the block's hidden setup before its first)."""
         where = f"{self.display}:{command.line}"
         shell = self.shell(block.options.session)
+        hidden_time = 0.0
         if command is block.commands[0]:
             for hidden in block.options.setup:
-                self._hidden(shell, hidden, timeout, command.line, "setup")
+                hidden_time += self._hidden(shell, hidden, timeout, command.line, "setup")
         outcome = shell.run(
             command.text,
             timeout=timeout,
@@ -97,6 +99,7 @@ class PageRun:
             command=command.text,
             status="passed",
             duration=outcome.duration,
+            hidden_duration=hidden_time,
             exit_status=outcome.status,
             expected=command.expected,
             actual=actual,
@@ -104,7 +107,7 @@ class PageRun:
         problem = self._problem(block, command, outcome, actual)
         if problem is None and command is block.commands[-1]:
             for hidden in block.options.teardown:
-                self._hidden(shell, hidden, timeout, command.line, "teardown")
+                result.hidden_duration += self._hidden(shell, hidden, timeout, command.line, "teardown")
         if problem is None:
             return result
         if problem == "output" and accept:
@@ -118,7 +121,8 @@ class PageRun:
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def _hidden(self, shell: PageShell, text: str, timeout: float, line: int, kind: str) -> None:
+    def _hidden(self, shell: PageShell, text: str, timeout: float, line: int, kind: str) -> float:
+        """Run a hidden step; returns its duration, raises StepFailed if it fails."""
         outcome = shell.run(text, timeout=timeout)
         if outcome.status != 0:
             where = f"{self.display}:{line}"
@@ -128,6 +132,7 @@ class PageRun:
                 result,
                 f"{where}: hidden {kind} step failed (exit {outcome.status}): {text}\n{outcome.output}",
             )
+        return outcome.duration
 
     @staticmethod
     def _problem(block: Block, command: Command, outcome: Outcome, actual: list[str]) -> str | None:
