@@ -2,7 +2,7 @@
 
 import argparse
 
-from conftest import ROOT
+from conftest import ROOT, run_verifier
 
 from verify_tutorial.__main__ import pytest_arguments
 from verify_tutorial.settings import load
@@ -25,3 +25,10 @@ def test_a_named_page_replaces_the_pages_folder():
     settings, args = arguments(str(ROOT / "docs" / "example.md"))
     assert args[-1] == str(ROOT / "docs" / "example.md")
     assert str(settings.pages) not in args
+
+
+def test_missing_settings_file_is_one_line(tmp_path):
+    result = run_verifier(tmp_path / "missing.toml")
+    assert result.returncode == 2
+    assert result.stderr.startswith("verify-tutorial: no settings file at ")
+    assert result.stderr.count("\n") == 1

@@ -117,4 +117,4 @@ def test_malformed_block_is_one_line_with_file_and_line(tiny_site):
     assert result.stderr.strip().endswith(
         "console block output comes before any '$ ' prompt; start the block with a command line such as '$ ls'"
     )
-    assert "page.md:4:" in result.stderr
+    assert result.stderr.startswith("verify-tutorial: docs/page.md:4: ")

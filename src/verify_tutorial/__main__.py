@@ -70,7 +70,7 @@ def preflight(options: argparse.Namespace):
     if not settings.pages.is_dir():
         raise VerifyError(f"no pages at {settings.pages}; check 'pages' in {options.verify_config}")
     pages = sorted(settings.pages.rglob("*.md"))
-    blocks = [block for page in pages for block in collect_page(page)]
+    blocks = [block for page in pages for block in collect_page(page, shown_as=settings.relative(page))]
     available = capabilities(options.target, options.allow)
     runnable = [b for b in blocks if skip_reason(b.options, available) is None]
     if not runnable:

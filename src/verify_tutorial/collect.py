@@ -33,14 +33,17 @@ def _parser():
     return create_md_parser(config, RendererHTML)
 
 
-def collect_page(path: Path) -> list[Block]:
-    """Every console block of one page, in source order."""
+def collect_page(path: Path, shown_as: str | None = None) -> list[Block]:
+    """Every console block of one page, in source order.
+
+    Errors name the page as `shown_as` (say, relative to the repository) when given.
+    """
     text = path.read_text(encoding="utf-8")
     source_lines = text.splitlines()
-    return list(_collect(path, text, 0, source_lines))
+    return list(_collect(path, Path(shown_as or path), text, 0, source_lines))
 
 
-def _collect(path: Path, text: str, offset: int, source_lines: list[str]):
+def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[str]):
     comments: list[tuple[int, str]] = []
     for token in _parser().parse(text):
         if token.type == "myst_line_comment":
@@ -50,7 +53,7 @@ def _collect(path: Path, text: str, offset: int, source_lines: list[str]):
                 comments.append((first + i, line))
             continue
         if token.type not in ("fence", "colon_fence") or token.map is None:
-            _no_pending_options(path, comments)
+            _no_pending_options(name, comments)
             comments = []
             continue
         language, directive = _language(token.info)
@@ -63,18 +66,18 @@ def _collect(path: Path, text: str, offset: int, source_lines: list[str]):
             yield Block(
                 path=path,
                 line=offset + token.map[0] + 1,
-                commands=split_console(path, first, lines),
-                options=parse_options(path, comments),
+                commands=split_console(name, first, lines),
+                options=parse_options(name, comments),
                 indent=_indent_of(source_lines, first - 1),
             )
         elif directive and directive not in CODE_DIRECTIVES | OPAQUE_DIRECTIVES:
             skipped = _skip_directive_options(body)
             nested = "\n" * skipped + "\n".join(body[skipped:]) + "\n"
-            yield from _collect(path, nested, body_start, source_lines)
+            yield from _collect(path, name, nested, body_start, source_lines)
         else:
-            _no_pending_options(path, comments)
+            _no_pending_options(name, comments)
         comments = []
-    _no_pending_options(path, comments)
+    _no_pending_options(name, comments)
 
 
 def _language(info: str) -> tuple[str, str | None]:

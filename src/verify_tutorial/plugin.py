@@ -124,7 +124,7 @@ class VerifyState:
 
 class GuidePage(pytest.File):
     def collect(self):
-        self.blocks = collect_page(self.path)
+        self.blocks = collect_page(self.path, shown_as=self.display())
         for block in self.blocks:
             for command in block.commands:
                 first_line = command.text.splitlines()[0]

@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import VerifyError
+
 DEFAULT_FILE = Path("conf/verify.toml")
 
 
@@ -28,7 +30,14 @@ class Settings:
 
 def load(path: Path = DEFAULT_FILE) -> Settings:
     path = path.resolve()
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VerifyError(
+            f"no settings file at {path}; pass --verify-config, or run from the repository root"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise VerifyError(f"{path}: not valid TOML ({error}); fix the file") from None
     # Paths in the file are relative to "root", itself relative to the file.
     root = (path.parent / data.get("root", ".")).resolve()
     return Settings(
