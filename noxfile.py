@@ -1,4 +1,4 @@
-"""Sessions: tests, verify-tutorial, docs, docs-live, linkcheck, lint, provision.
+"""Sessions: tests, verify-tutorial, bench, docs, docs-live, linkcheck, lint, provision.
 
 Every session installs its tools pinned by conf/constraints.txt, so a run next
 month installs the versions this one did.
@@ -53,6 +53,13 @@ def verify_tutorial(session: nox.Session) -> None:
     """Run every console block of the guide against a real engine (pass --target gpu on a GPU runner)."""
     install(session)
     session.run("python", "-m", "verify_tutorial", *session.posargs, env=engine_env())
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Build the seed-style recipe and the template's side by side; print sizes, rebuild times, downloads."""
+    install(session)
+    session.run("python", "-m", "image_bench", *session.posargs, env=engine_env())
 
 
 @nox.session(default=False)

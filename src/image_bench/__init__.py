@@ -1,0 +1,1 @@
+"""image-bench: the template's recipe against the seed-style recipe, measured side by side."""

@@ -1,0 +1,120 @@
+"""image-bench: build the seed-style recipe and the template's side by side, and measure.
+
+    python -m image_bench [--runs N] [--gpu] [--no-verify] [--output PATH]
+
+Every figure is the median of N runs; the two recipes alternate within each
+run, so a machine that slows down mid-bench slows both. Exits 1 when a claim
+the template makes (see report.checks) does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+
+from verify_tutorial.engine import check_buildkit
+from verify_tutorial.errors import VerifyError
+
+from . import caches
+from .errors import BenchError
+from .lock import lock_with
+from .overhead import verify_once
+from .recipes import EXTRA_DEPENDENCY, LOCKS, RECIPES, REPO, TEMPLATE
+from .report import checks, summarize_recipe, summarize_verify, table
+from .scenarios import Workspace, run_recipe
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.0f} s] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="image-bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
+    parser.add_argument("--gpu", action="store_true", help="also build the GPU images once (about 3 GB to download)")
+    parser.add_argument("--no-verify", action="store_true", help="skip timing verify-tutorial")
+    parser.add_argument("--output", type=Path, default=REPO / "build" / "bench" / "bench.json")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    try:
+        docker = check_buildkit(env)
+        engine = caches.client()
+        figures = measure(args, docker, env, engine)
+    except (BenchError, VerifyError) as error:
+        print(f"image-bench: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("image-bench: interrupted; what it built is removed", file=sys.stderr)
+        return 130
+    found = checks(figures["cpu"], figures.get("verify"))
+    figures["checks"] = [vars(c) for c in found]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(table(figures))
+    print()
+    for check in found:
+        print(f"{'PASS' if check.passed else 'FAIL'}  {check.claim}: {check.detail}")
+    print(f"\nfigures written to {args.output}")
+    return 0 if all(c.passed for c in found) else 1
+
+
+def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) -> dict:
+    figures: dict = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "engine": engine.version().get("Version", "unknown"),
+        "host": platform.node(),
+        "runs": args.runs,
+        "extra_dependency": EXTRA_DEPENDENCY,
+    }
+    before = caches.cache_mounts(engine)
+    with tempfile.TemporaryDirectory(prefix="image-bench-") as scratch:
+        ws = Workspace(docker, env, Path(scratch), secrets.token_hex(4))
+        try:
+            for target in ("cpu", "gpu") if args.gpu else ("cpu",):
+                figures[target] = measure_target(ws, target, args.runs if target == "cpu" else 1)
+        finally:
+            say("removing the bench's images and cache mounts")
+            ws.remove_images()
+            freed = caches.remove_new(engine, before)
+            say(f"  freed {freed / 1e6:,.0f} MB of cache mounts")
+    if not args.no_verify:
+        runs = []
+        for run in range(args.runs + 1):  # the first only warms the caches
+            say(f"verify-tutorial, {'warm-up' if run == 0 else f'run {run}'}")
+            runs.append(verify_once(env))
+            say(f"  {runs[-1].wall_seconds:.1f} s wall, commands {runs[-1].commands_seconds:.1f} s")
+        figures["verify"] = summarize_verify(runs[1:])
+    return figures
+
+
+def measure_target(ws: Workspace, target: str, runs: int) -> dict:
+    # Rebuild scenarios only for CPU: the GPU recipe differs only in its lock.
+    plus_one = lock_with(TEMPLATE / LOCKS[target], EXTRA_DEPENDENCY) if target == "cpu" else None
+    results: dict[str, list] = {recipe.name: [] for recipe in RECIPES[target]}
+    for run in range(1, runs + 1):
+        for recipe in RECIPES[target]:
+            results[recipe.name].append(run_recipe(ws, recipe, target, run, plus_one, say))
+    summary = {name: summarize_recipe(recipe_runs) for name, recipe_runs in results.items()}
+    ours = results["ours"]
+    interpreter = int(median(r.interpreter_image_bytes for r in ours))
+    packages = int(median(r.packages_bytes for r in ours))
+    summary["floor"] = {"interpreter_image_bytes": interpreter, "packages_bytes": packages,
+                        "floor_bytes": interpreter + packages}  # fmt: skip
+    return summary
+
+
+if __name__ == "__main__":
+    sys.exit(main())

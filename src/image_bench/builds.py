@@ -1,0 +1,91 @@
+"""One `docker build`: how long it took, what it fetched, and which steps ran.
+
+Bytes downloaded are read from the counters of the engine's bridge: build
+steps reach the network through it, so the host's own traffic is not counted.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BenchError
+
+BRIDGE = Path("/sys/class/net/docker0/statistics/tx_bytes")
+
+STEP = re.compile(r"^#(\d+) \[[^\]]*\] (RUN|COPY|ADD)\b", re.MULTILINE)
+CACHED = re.compile(r"^#(\d+) CACHED$", re.MULTILINE)
+LOG_PREFIX = re.compile(r"^#\d+ \d+\.\d+ ", re.MULTILINE)
+PIP_DOWNLOAD = re.compile(r"^\s*Downloading (?:\S*/)?([^\s/]+\.(?:whl|tar\.gz|zip))(?=\s|$)", re.MULTILINE)
+APT_DOWNLOAD = re.compile(r"^Get:\d+ \S+ \S+ \S+ (\S+) \S+ \S+ \[", re.MULTILINE)
+
+
+@dataclass
+class Build:
+    seconds: float
+    downloaded_bytes: int | None  # None where the bridge's counters cannot be read
+    steps_run: int
+    pip_downloads: list[str] = field(default_factory=list)
+    apt_downloads: list[str] = field(default_factory=list)
+
+
+def bridge_bytes() -> int | None:
+    try:
+        return int(BRIDGE.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def parse_log(log: str) -> tuple[int, list[str], list[str]]:
+    """Steps that ran (not CACHED), wheels pip downloaded, packages apt fetched."""
+    ran = {number for number, _ in STEP.findall(log)} - set(CACHED.findall(log))
+    output = LOG_PREFIX.sub("", log)
+    return len(ran), PIP_DOWNLOAD.findall(output), APT_DOWNLOAD.findall(output)
+
+
+def docker_build(docker: str, context: Path, dockerfile: str, tag: str, env: dict[str, str], *extra: str) -> Build:
+    command = [docker, "build", "--progress=plain", "--file", dockerfile, "--tag", tag, *extra, "."]
+    before = bridge_bytes()
+    start = time.monotonic()
+    done = subprocess.run(command, cwd=context, capture_output=True, text=True, env=env)
+    seconds = time.monotonic() - start
+    after = bridge_bytes()
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise BenchError(f"building {tag} failed (exit {done.returncode}): {tail}")
+    steps_run, wheels, debs = parse_log(done.stderr)
+    downloaded = after - before if before is not None and after is not None else None
+    return Build(seconds, downloaded, steps_run, wheels, debs)
+
+
+def image_size(docker: str, tag: str, env: dict[str, str]) -> int:
+    out = subprocess.run(
+        [docker, "image", "inspect", "--format", "{{.Size}}", tag], capture_output=True, text=True, env=env, check=True
+    )
+    return int(out.stdout)
+
+
+# Bytes of every installed distribution but pip itself: what the lock asked for.
+PACKAGES_BYTES = """
+import importlib.metadata as metadata, os
+total = 0
+for dist in metadata.distributions():
+    if dist.metadata["Name"].lower() in ("pip", "setuptools"):
+        continue
+    for name in dist.files or ():
+        path = dist.locate_file(name)
+        if os.path.isfile(path):
+            total += os.path.getsize(path)
+print(total)
+"""
+
+
+def packages_bytes(docker: str, tag: str, env: dict[str, str]) -> int:
+    out = subprocess.run(
+        [docker, "run", "--rm", "--network", "none", tag, "python", "-c", PACKAGES_BYTES],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    return int(out.stdout)

@@ -1,0 +1,118 @@
+"""Medians across runs, ratios, the checks the template promises, and the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+
+from .overhead import VerifyRun
+from .recipes import EXTRA_DEPENDENCY
+from .scenarios import SCENARIOS, RecipeRun
+
+MAX_OF_FLOOR = 1.10
+MAX_OF_SEED = 0.60
+MAX_OVERHEAD_SHARE = 0.10
+
+
+@dataclass
+class Check:
+    claim: str
+    passed: bool
+    detail: str
+
+
+def summarize_recipe(runs: list[RecipeRun]) -> dict:
+    """One recipe's figures: each scenario's per-run values and their median."""
+    summary: dict = {"size_bytes": int(median(r.size_bytes for r in runs)), "builds": {}}
+    for scenario in SCENARIOS:
+        builds = [r.builds[scenario] for r in runs if scenario in r.builds]
+        if not builds:
+            continue
+        fetched = [b.downloaded_bytes for b in builds if b.downloaded_bytes is not None]
+        summary["builds"][scenario] = {
+            "seconds": [round(b.seconds, 2) for b in builds],
+            "median_seconds": round(median(b.seconds for b in builds), 2),
+            "downloaded_bytes": fetched,
+            "median_downloaded_bytes": int(median(fetched)) if fetched else None,
+            "steps_run": [b.steps_run for b in builds],
+            "pip_downloads": [b.pip_downloads for b in builds],
+            "apt_downloads": [len(b.apt_downloads) for b in builds],
+        }
+    return summary
+
+
+def summarize_verify(runs: list[VerifyRun]) -> dict:
+    wall = median(r.wall_seconds for r in runs)
+    own = median(r.commands_seconds for r in runs)
+    return {
+        "wall_seconds": [round(r.wall_seconds, 2) for r in runs],
+        "commands_seconds": [round(r.commands_seconds, 2) for r in runs],
+        "median_wall_seconds": round(wall, 2),
+        "median_commands_seconds": round(own, 2),
+        "overhead_share": round((wall - own) / wall, 4),
+        "summary": runs[-1].summary,
+    }
+
+
+def checks(cpu: dict, verify: dict | None) -> list[Check]:
+    seed, ours, floor = cpu["seed-style"], cpu["ours"], cpu["floor"]["floor_bytes"]
+    of_floor, of_seed = ours["size_bytes"] / floor, ours["size_bytes"] / seed["size_bytes"]
+    found = [
+        Check(f"CPU image <= {MAX_OF_FLOOR:.2f}x the floor", of_floor <= MAX_OF_FLOOR, f"{of_floor:.2f}x"),
+        Check(f"CPU image <= {MAX_OF_SEED:.2f}x the seed-style recipe", of_seed <= MAX_OF_SEED, f"{of_seed:.2f}x"),
+    ]
+    builds = ours["builds"]
+    if "source edit" in builds:
+        steps = builds["source edit"]["steps_run"]
+        found.append(Check("a source edit rebuilds nothing", not any(steps), f"steps run per run: {steps}"))
+        wheels = builds["one more dependency"]["pip_downloads"]
+        debs = builds["one more dependency"]["apt_downloads"]
+        wanted = EXTRA_DEPENDENCY.split("==")[0]
+        only_it = all(len(w) == 1 and w[0].startswith(wanted) for w in wheels) and not any(debs)
+        found.append(Check("adding one dependency downloads only it", only_it, f"pip fetched {wheels}, apt {debs}"))
+    if verify is not None:
+        share = verify["overhead_share"]
+        found.append(
+            Check(f"harness overhead < {MAX_OVERHEAD_SHARE:.0%} of a warm verify run", share < MAX_OVERHEAD_SHARE,
+                  f"{share:.1%} of {verify['median_wall_seconds']:.1f} s")
+        )  # fmt: skip
+    return found
+
+
+def _mb(n: int | None) -> str:
+    return "n/a" if n is None else f"{n / 1e6:,.0f} MB" if n >= 10e6 else f"{n / 1e6:.2f} MB"
+
+
+def _ratio(ours: float | None, seed: float | None) -> str:
+    return f"{ours / seed:.2f}" if ours is not None and seed else "-"
+
+
+def table(figures: dict) -> str:
+    rows = [("", "seed-style", "ours", "ours/seed")]
+    for target in ("cpu", "gpu"):
+        if target not in figures:
+            continue
+        seed, ours, floor = figures[target]["seed-style"], figures[target]["ours"], figures[target]["floor"]
+        label = target.upper()
+        rows.append((f"{label} image size", _mb(seed["size_bytes"]), _mb(ours["size_bytes"]),
+                     _ratio(ours["size_bytes"], seed["size_bytes"])))  # fmt: skip
+        rows.append((f"{label} floor (base+python+packages)", "", _mb(floor["floor_bytes"]),
+                     f"ours/floor {ours['size_bytes'] / floor['floor_bytes']:.2f}"))  # fmt: skip
+        for scenario, built in ours["builds"].items():
+            theirs = seed["builds"][scenario]
+            rows.append((f"{label} {scenario}: time (median)", f"{theirs['median_seconds']:.1f} s",
+                         f"{built['median_seconds']:.1f} s", _ratio(built["median_seconds"], theirs["median_seconds"])))  # fmt: skip
+            rows.append((f"{label} {scenario}: fetched", _mb(theirs["median_downloaded_bytes"]),
+                         _mb(built["median_downloaded_bytes"]),
+                         _ratio(built["median_downloaded_bytes"], theirs["median_downloaded_bytes"])))  # fmt: skip
+            rows.append((f"{label} {scenario}: steps run", "/".join(map(str, theirs["steps_run"])),
+                         "/".join(map(str, built["steps_run"])), ""))  # fmt: skip
+    verify = figures.get("verify")
+    if verify:
+        rows.append(("verify-tutorial warm wall (median)", "", f"{verify['median_wall_seconds']:.1f} s", ""))
+        rows.append(("  its commands' own time", "", f"{verify['median_commands_seconds']:.1f} s",
+                     f"overhead {verify['overhead_share']:.1%}"))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}" for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)

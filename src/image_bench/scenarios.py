@@ -1,0 +1,78 @@
+"""One bench run of one recipe: a cold build, then the rebuilds a researcher causes all day."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .builds import Build, docker_build, image_size, packages_bytes
+from .recipes import LOCKS, Recipe, edit_apt, edit_source, prepare_context
+
+SCENARIOS = ("cold", "source edit", "one more dependency", "apt package changed")
+
+
+@dataclass
+class RecipeRun:
+    recipe: str
+    image: str
+    size_bytes: int = 0
+    interpreter_image_bytes: int | None = None  # the base plus Python: the floor without packages
+    packages_bytes: int | None = None  # the locked packages as installed
+    builds: dict[str, Build] = field(default_factory=dict)
+
+
+@dataclass
+class Workspace:
+    """Where one bench invocation builds, and what it must remove afterwards."""
+
+    docker: str
+    env: dict[str, str]
+    scratch: Path
+    nonce: str
+    images: list[str] = field(default_factory=list)
+
+    def tag(self, recipe: str, target: str, suffix: str = "") -> str:
+        name = f"image-bench-{recipe}-{target}{suffix}:{self.nonce}"
+        self.images.append(name)
+        return name
+
+    def remove_images(self) -> None:
+        if self.images:
+            subprocess.run([self.docker, "image", "rm", "--force", *self.images], capture_output=True, env=self.env)
+
+
+def run_recipe(
+    ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lock: str | None, say
+) -> RecipeRun:
+    """Cold build, then (when `plus_one_lock` is given) the three rebuilds in order."""
+    namespace = f"image-bench-{ws.nonce}-{recipe.name}-{target}-{run}"
+    context = prepare_context(recipe, ws.scratch / namespace, namespace)
+    lock_args = ("--build-arg", f"LOCK={LOCKS[target]}")
+    result = RecipeRun(recipe.name, ws.tag(recipe.name, target))
+
+    def build(scenario: str, *extra: str) -> None:
+        say(f"{recipe.name} ({target}, run {run}): {scenario} build")
+        # Each build keeps its own tag, so no build leaves an untagged image behind.
+        tag = result.image if scenario == "cold" else ws.tag(recipe.name, target, "-" + scenario.replace(" ", "-"))
+        done = docker_build(ws.docker, context, recipe.context_path, tag, ws.env, *lock_args, *extra)
+        result.builds[scenario] = done
+        fetched = "" if done.downloaded_bytes is None else f", {done.downloaded_bytes / 1e6:.1f} MB fetched"
+        say(f"  {done.seconds:.1f} s, {done.steps_run} steps ran{fetched}")
+
+    build("cold", "--no-cache")
+    result.size_bytes = image_size(ws.docker, result.image, ws.env)
+    if recipe.floor_stage:
+        stage = ws.tag(recipe.name, target, f"-{recipe.floor_stage}")
+        docker_build(ws.docker, context, recipe.context_path, stage, ws.env, "--target", recipe.floor_stage)
+        result.interpreter_image_bytes = image_size(ws.docker, stage, ws.env)
+        result.packages_bytes = packages_bytes(ws.docker, result.image, ws.env)
+    if plus_one_lock is None:
+        return result
+    edit_source(context)
+    build("source edit")
+    (context / LOCKS[target]).write_text(plus_one_lock, encoding="utf-8")
+    build("one more dependency")
+    edit_apt(context, recipe)
+    build("apt package changed")
+    return result
