@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Local extensions: proof badges from the verifier's results, charts from the bench.
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 # -- Project ----------------------------------------------------------------
 project = "Containers for ML research"
 author = "The docker-practice authors"
@@ -12,8 +18,10 @@ extensions = [
     "myst_nb",  # MyST Markdown pages (and executable notebooks, cached)
     "sphinx_copybutton",
     "sphinx_design",  # tabs for CPU/GPU variants
+    "proof",  # verification badges (docs/_ext/proof.py)
+    "charts",  # size, rebuild and layer charts from the bench (docs/_ext/charts.py)
 ]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "_data", "Thumbs.db", ".DS_Store"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -22,15 +30,25 @@ nb_execution_mode = "cache"
 nb_execution_timeout = 120
 
 # -- Copy button: commands only ---------------------------------------------
-# Strip "$ " and "(gpu-host) $ " prompts; lines without a prompt are output
-# and are left out, except continuation lines of a command ending in "\".
-copybutton_prompt_text = r"^(\([\w.-]+\) )?\$ "
+# Prompts ("$ ", "(gpu-host) $ ") are matched here and stripped; lines without
+# one are output and left out, except continuation lines of a command ending
+# in "\". Output spans (.go) are dropped before matching and the blank lines
+# they leave are not copied. The group must not capture: sphinx-copybutton
+# wraps this pattern in its own groups and reads the command from the second.
+copybutton_prompt_text = r"(?:\([\w.-]+\) )?\$ "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
+copybutton_copy_empty_lines = False
 copybutton_line_continuation_character = "\\"
-copybutton_exclude = ".linenos, .gp, .go"
+copybutton_exclude = ".linenos, .go"
 
 # -- HTML -------------------------------------------------------------------
 html_theme = "furo"
 html_title = "Containers for ML research"
 html_static_path = ["_static"]
+
+# -- Proof on the page --------------------------------------------------------
+# The verifier's latest results; pages are named relative to the repository.
+proof_results = "../build/verify/results.json"
+proof_root = ".."
+html_favicon = "_static/favicon.svg"

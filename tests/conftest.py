@@ -1,5 +1,7 @@
 """Shared fixtures. Tests marked `docker` need a reachable engine: without one they
-are skipped with the reason, unless VERIFY_REQUIRE_ENGINE=1 (CI), where they fail."""
+are skipped with the reason, unless VERIFY_REQUIRE_ENGINE=1 (CI), where they fail.
+Tests marked `browser` need Chromium and Playwright: likewise skipped, unless
+REQUIRE_BROWSER=1."""
 
 from __future__ import annotations
 
@@ -27,17 +29,43 @@ def _engine_problem() -> str | None:
     return None
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def browser_binary() -> str | None:
+    """Debian's Chromium (or a Chrome) already installed; `playwright install` is never needed."""
+    chosen = os.environ.get("CHROMIUM")
+    if chosen:
+        return chosen
+    return next((path for path in map(shutil.which, BROWSERS) if path), None)
+
+
+def _browser_problem() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (it comes with the tests' dependencies: bash conf/nox.sh -s tests)"
+    if browser_binary() is None:
+        return "no Chromium found: apt-get install chromium, or set CHROMIUM to a Chrome or Chromium binary"
+    return None
+
+
+def _require_or_skip(items, problem: str | None, variable: str) -> None:
+    if not items or problem is None:
+        return
+    if os.environ.get(variable) == "1":
+        raise pytest.UsageError(f"{variable}=1 but {problem}")
+    for item in items:
+        item.add_marker(pytest.mark.skip(reason=problem))
+
+
 def pytest_collection_modifyitems(config, items):
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    _require_or_skip(browser_items, _browser_problem() if browser_items else None, "REQUIRE_BROWSER")
     docker_items = [item for item in items if item.get_closest_marker("docker")]
     if not docker_items:
         return
-    problem = _engine_problem()
-    if problem is None:
-        return
-    if os.environ.get("VERIFY_REQUIRE_ENGINE") == "1":
-        raise pytest.UsageError(f"VERIFY_REQUIRE_ENGINE=1 but {problem}")
-    for item in docker_items:
-        item.add_marker(pytest.mark.skip(reason=problem))
+    _require_or_skip(docker_items, _engine_problem(), "VERIFY_REQUIRE_ENGINE")
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from image_bench.builds import parse_log
 from image_bench.lock import pins
 from image_bench.recipes import OURS, SEED, add_apt_package, private_caches
 from image_bench.report import checks, table
+
+REPO = Path(__file__).resolve().parents[1]
 
 BUILDKIT_LOG = """\
 #1 [internal] load build definition from Dockerfile.cpu
@@ -55,7 +59,7 @@ def test_private_caches_gives_each_mount_its_own_id_and_keeps_given_ids():
 
 def test_add_apt_package_to_the_real_dockerfiles():
     for recipe in (OURS, SEED):
-        text = recipe.dockerfile.read_text()
+        text = (REPO / recipe.dockerfile).read_text()
         assert add_apt_package(text, recipe).count(f"{recipe.apt_anchor} less") == 1
 
 
@@ -71,10 +75,21 @@ def test_pins_reads_a_hashed_lock():
 
 def _figures(ours_size=700, seed_size=1300, edit_steps=0, wheels=("six-1.17.0-py3-none-any.whl",), overhead=0.05):
     def builds(steps, fetched_wheels):
-        scenario = {"seconds": [1.0], "median_seconds": 1.0, "downloaded_bytes": [10], "median_downloaded_bytes": 10,
-                    "steps_run": [steps], "pip_downloads": [list(fetched_wheels)], "apt_downloads": [0]}  # fmt: skip
-        return {"cold": scenario, "source edit": {**scenario, "steps_run": [edit_steps]},
-                "one more dependency": scenario, "apt package changed": scenario}  # fmt: skip
+        scenario = {
+            "seconds": [1.0],
+            "median_seconds": 1.0,
+            "downloaded_bytes": [10],
+            "median_downloaded_bytes": 10,
+            "steps_run": [steps],
+            "pip_downloads": [list(fetched_wheels)],
+            "apt_downloads": [0],
+        }
+        return {
+            "cold": scenario,
+            "source edit": {**scenario, "steps_run": [edit_steps]},
+            "one more dependency": scenario,
+            "apt package changed": scenario,
+        }
 
     return {
         "cpu": {
@@ -82,8 +97,14 @@ def _figures(ours_size=700, seed_size=1300, edit_steps=0, wheels=("six-1.17.0-py
             "ours": {"size_bytes": ours_size, "builds": builds(0, wheels)},
             "floor": {"interpreter_image_bytes": 100, "packages_bytes": 580, "floor_bytes": 680},
         },
-        "verify": {"median_wall_seconds": 30.0, "median_commands_seconds": 28.5, "overhead_share": overhead,
-                   "wall_seconds": [30.0], "commands_seconds": [28.5], "summary": "1 passed"},  # fmt: skip
+        "verify": {
+            "median_wall_seconds": 30.0,
+            "median_commands_seconds": 28.5,
+            "overhead_share": overhead,
+            "wall_seconds": [30.0],
+            "commands_seconds": [28.5],
+            "summary": "1 passed",
+        },
     }
 
 

@@ -28,7 +28,7 @@ from . import caches
 from .errors import BenchError
 from .lock import lock_with
 from .overhead import verify_once
-from .recipes import EXTRA_DEPENDENCY, LOCKS, RECIPES, REPO, TEMPLATE
+from .recipes import EXTRA_DEPENDENCY, LOCKS, RECIPES, SEED_STYLE, TEMPLATE
 from .report import checks, summarize_recipe, summarize_verify, table
 from .scenarios import Workspace, run_recipe
 
@@ -44,10 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     parser.add_argument("--gpu", action="store_true", help="also build the GPU images once (about 3 GB to download)")
     parser.add_argument("--no-verify", action="store_true", help="skip timing verify-tutorial")
-    parser.add_argument("--output", type=Path, default=REPO / "build" / "bench" / "bench.json")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository (default: the current folder)")
+    parser.add_argument("--output", type=Path, help="where the JSON goes (default: ROOT/build/bench/bench.json)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    args.root = args.root.resolve()
+    if not (args.root / TEMPLATE).is_dir() or not (args.root / SEED_STYLE).is_file():
+        parser.error(f"{args.root} is not the repository: run from its root, or pass --root")
+    args.output = args.output or args.root / "build" / "bench" / "bench.json"
     env = {**os.environ, "DOCKER_BUILDKIT": "1"}
     try:
         docker = check_buildkit(env)
@@ -79,22 +84,22 @@ def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) 
         "runs": args.runs,
         "extra_dependency": EXTRA_DEPENDENCY,
     }
-    before = caches.cache_mounts(engine)
+    before = caches.cache_records(engine)
     with tempfile.TemporaryDirectory(prefix="image-bench-") as scratch:
-        ws = Workspace(docker, env, Path(scratch), secrets.token_hex(4))
+        ws = Workspace(docker, env, args.root, Path(scratch), secrets.token_hex(4))
         try:
             for target in ("cpu", "gpu") if args.gpu else ("cpu",):
                 figures[target] = measure_target(ws, target, args.runs if target == "cpu" else 1)
         finally:
-            say("removing the bench's images and cache mounts")
+            say("removing the images and build cache the bench made")
             ws.remove_images()
             freed = caches.remove_new(engine, before)
-            say(f"  freed {freed / 1e6:,.0f} MB of cache mounts")
+            say(f"  freed {freed / 1e6:,.0f} MB of build cache")
     if not args.no_verify:
         runs = []
         for run in range(args.runs + 1):  # the first only warms the caches
             say(f"verify-tutorial, {'warm-up' if run == 0 else f'run {run}'}")
-            runs.append(verify_once(env))
+            runs.append(verify_once(args.root, env))
             say(f"  {runs[-1].wall_seconds:.1f} s wall, commands {runs[-1].commands_seconds:.1f} s")
         figures["verify"] = summarize_verify(runs[1:])
     return figures
@@ -102,7 +107,7 @@ def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) 
 
 def measure_target(ws: Workspace, target: str, runs: int) -> dict:
     # Rebuild scenarios only for CPU: the GPU recipe differs only in its lock.
-    plus_one = lock_with(TEMPLATE / LOCKS[target], EXTRA_DEPENDENCY) if target == "cpu" else None
+    plus_one = lock_with(ws.root / TEMPLATE / LOCKS[target], EXTRA_DEPENDENCY) if target == "cpu" else None
     results: dict[str, list] = {recipe.name: [] for recipe in RECIPES[target]}
     for run in range(1, runs + 1):
         for recipe in RECIPES[target]:
@@ -111,8 +116,11 @@ def measure_target(ws: Workspace, target: str, runs: int) -> dict:
     ours = results["ours"]
     interpreter = int(median(r.interpreter_image_bytes for r in ours))
     packages = int(median(r.packages_bytes for r in ours))
-    summary["floor"] = {"interpreter_image_bytes": interpreter, "packages_bytes": packages,
-                        "floor_bytes": interpreter + packages}  # fmt: skip
+    summary["floor"] = {
+        "interpreter_image_bytes": interpreter,
+        "packages_bytes": packages,
+        "floor_bytes": interpreter + packages,
+    }
     return summary
 
 

@@ -86,6 +86,25 @@ print(total)
 def packages_bytes(docker: str, tag: str, env: dict[str, str]) -> int:
     out = subprocess.run(
         [docker, "run", "--rm", "--network", "none", tag, "python", "-c", PACKAGES_BYTES],
-        capture_output=True, text=True, env=env, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     return int(out.stdout)
+
+
+def layers(docker: str, tag: str, env: dict[str, str]) -> list[dict]:
+    """The image's layers, base first: the instruction that made each and its bytes."""
+    out = subprocess.run(
+        [docker, "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", tag],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    found = []
+    for line in reversed(out.stdout.splitlines()):
+        size, _, created_by = line.partition("\t")
+        found.append({"bytes": int(size), "created_by": " ".join(created_by.split())[:160]})
+    return found

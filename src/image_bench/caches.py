@@ -1,4 +1,4 @@
-"""The cache-mount records a bench run created, so it can remove exactly those."""
+"""The build-cache records a bench run created (layers and cache mounts), so it removes exactly those."""
 
 from __future__ import annotations
 
@@ -14,18 +14,27 @@ def client() -> docker.DockerClient:
         engine.ping()
     except (docker.errors.DockerException, OSError):
         raise BenchError(
-            "no Docker engine reachable; start one (sudo systemctl start docker) or run 'bash conf/provision.sh' as root"
+            "no Docker engine reachable; start one (sudo systemctl start docker), "
+            "or run 'bash conf/provision.sh' as root"
         ) from None
     return engine
 
 
-def cache_mounts(engine: docker.DockerClient) -> set[str]:
-    return {r["ID"] for r in engine.df().get("BuildCache") or () if r["Type"] == "exec.cachemount"}
+def cache_records(engine: docker.DockerClient) -> set[str]:
+    return {r["ID"] for r in engine.df().get("BuildCache") or ()}
 
 
 def remove_new(engine: docker.DockerClient, before: set[str]) -> int:
-    """Prune the cache mounts that did not exist in `before`; returns their bytes."""
+    """Prune the records that did not exist in `before`; returns their bytes.
+
+    A layer is freed only once the layers built on it are gone, so prune in
+    passes until a pass frees nothing more.
+    """
     freed = 0
-    for record in sorted(cache_mounts(engine) - before):
-        freed += engine.api.prune_builds(filters={"id": [record]}).get("SpaceReclaimed") or 0
-    return freed
+    while True:
+        freed_this_pass = 0
+        for record in sorted(cache_records(engine) - before):
+            freed_this_pass += engine.api.prune_builds(filters={"id": [record]}).get("SpaceReclaimed") or 0
+        freed += freed_this_pass
+        if not freed_this_pass:
+            return freed

@@ -28,10 +28,25 @@ def lock_with(lock: Path, requirement: str, python_version: str = "3.13") -> str
         constraints = Path(scratch) / "constraints.txt"
         constraints.write_text("".join(f"{n}=={v}\n" for n, v in pins(old).items()), encoding="utf-8")
         compiled = subprocess.run(
-            [uv, "pip", "compile", "-", "--constraint", str(constraints), "--generate-hashes", "--no-header",
-             "--quiet", "--python-version", python_version, "--python-platform", "linux"],
-            input=inputs, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                uv,
+                "pip",
+                "compile",
+                "-",
+                "--constraint",
+                str(constraints),
+                "--generate-hashes",
+                "--no-header",
+                "--quiet",
+                "--python-version",
+                python_version,
+                "--python-platform",
+                "linux",
+            ],
+            input=inputs,
+            capture_output=True,
+            text=True,
+        )
     if compiled.returncode != 0:
         raise BenchError(f"uv could not lock {lock.name} plus {requirement}: {compiled.stderr.strip()[:300]}")
     new = pins(compiled.stdout)

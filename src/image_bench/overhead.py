@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BenchError
-from .recipes import REPO
 
-RESULTS = REPO / "build" / "verify" / "results.json"
+RESULTS = Path("build/verify/results.json")
 
 
 @dataclass
@@ -26,14 +25,14 @@ class VerifyRun:
         return self.wall_seconds - self.commands_seconds
 
 
-def verify_once(env: dict[str, str]) -> VerifyRun:
+def verify_once(root: Path, env: dict[str, str]) -> VerifyRun:
     start = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "verify_tutorial", "-q"], cwd=REPO, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "verify_tutorial", "-q"], cwd=root, env=env, capture_output=True, text=True
     )
     wall = time.monotonic() - start
     if done.returncode != 0:
         last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
         raise BenchError(f"verify-tutorial failed (exit {done.returncode}): {last[0]}; run it alone to see why")
-    results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    results = json.loads((root / RESULTS).read_text(encoding="utf-8"))
     return VerifyRun(wall, results["commands_seconds"], results["summary"])

@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "docker-practice"
-SEED_STYLE = REPO / "bench" / "seed-style.Dockerfile"
+# Paths are relative to the repository root, which the bench is run from.
+TEMPLATE = Path("docker-practice")
+SEED_STYLE = Path("bench/seed-style.Dockerfile")
 
 # Added by the "one more dependency" rebuild: small, pure Python, not in the lock.
 EXTRA_DEPENDENCY = "six==1.17.0"
@@ -26,7 +26,7 @@ EXTRA_APT_PACKAGE = "less"
 @dataclass(frozen=True)
 class Recipe:
     name: str
-    dockerfile: Path  # its source; copied into the context as `context_path`
+    dockerfile: Path  # its source, relative to the repository; copied into the context as `context_path`
     context_path: str
     apt_anchor: str  # the apt package list, found once in the Dockerfile
     keeps_dockerignore: bool  # the seed had none
@@ -71,16 +71,18 @@ def private_caches(dockerfile: str, namespace: str) -> str:
 def add_apt_package(dockerfile: str, recipe: Recipe, package: str = EXTRA_APT_PACKAGE) -> str:
     count = dockerfile.count(recipe.apt_anchor)
     if count != 1:
-        raise ValueError(f"{recipe.dockerfile}: expected the apt list '{recipe.apt_anchor}' once, found it {count} times")
+        raise ValueError(
+            f"{recipe.dockerfile}: expected the apt list '{recipe.apt_anchor}' once, found it {count} times"
+        )
     return dockerfile.replace(recipe.apt_anchor, f"{recipe.apt_anchor} {package}")
 
 
-def prepare_context(recipe: Recipe, destination: Path, namespace: str) -> Path:
+def prepare_context(recipe: Recipe, root: Path, destination: Path, namespace: str) -> Path:
     """A private copy of the template with the recipe's Dockerfile in place."""
-    shutil.copytree(TEMPLATE, destination, ignore=shutil.ignore_patterns("wheelhouse", "__pycache__"))
+    shutil.copytree(root / TEMPLATE, destination, ignore=shutil.ignore_patterns("wheelhouse", "__pycache__"))
     if not recipe.keeps_dockerignore:
         (destination / ".dockerignore").unlink(missing_ok=True)
-    text = private_caches(recipe.dockerfile.read_text(encoding="utf-8"), namespace)
+    text = private_caches((root / recipe.dockerfile).read_text(encoding="utf-8"), namespace)
     (destination / recipe.context_path).write_text(text, encoding="utf-8")
     return destination
 

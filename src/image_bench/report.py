@@ -23,7 +23,7 @@ class Check:
 
 def summarize_recipe(runs: list[RecipeRun]) -> dict:
     """One recipe's figures: each scenario's per-run values and their median."""
-    summary: dict = {"size_bytes": int(median(r.size_bytes for r in runs)), "builds": {}}
+    summary: dict = {"size_bytes": int(median(r.size_bytes for r in runs)), "layers": runs[-1].layers, "builds": {}}
     for scenario in SCENARIOS:
         builds = [r.builds[scenario] for r in runs if scenario in r.builds]
         if not builds:
@@ -73,9 +73,12 @@ def checks(cpu: dict, verify: dict | None) -> list[Check]:
     if verify is not None:
         share = verify["overhead_share"]
         found.append(
-            Check(f"harness overhead < {MAX_OVERHEAD_SHARE:.0%} of a warm verify run", share < MAX_OVERHEAD_SHARE,
-                  f"{share:.1%} of {verify['median_wall_seconds']:.1f} s")
-        )  # fmt: skip
+            Check(
+                f"harness overhead < {MAX_OVERHEAD_SHARE:.0%} of a warm verify run",
+                share < MAX_OVERHEAD_SHARE,
+                f"{share:.1%} of {verify['median_wall_seconds']:.1f} s",
+            )
+        )
     return found
 
 
@@ -94,24 +97,59 @@ def table(figures: dict) -> str:
             continue
         seed, ours, floor = figures[target]["seed-style"], figures[target]["ours"], figures[target]["floor"]
         label = target.upper()
-        rows.append((f"{label} image size", _mb(seed["size_bytes"]), _mb(ours["size_bytes"]),
-                     _ratio(ours["size_bytes"], seed["size_bytes"])))  # fmt: skip
-        rows.append((f"{label} floor (base+python+packages)", "", _mb(floor["floor_bytes"]),
-                     f"ours/floor {ours['size_bytes'] / floor['floor_bytes']:.2f}"))  # fmt: skip
+        rows.append(
+            (
+                f"{label} image size",
+                _mb(seed["size_bytes"]),
+                _mb(ours["size_bytes"]),
+                _ratio(ours["size_bytes"], seed["size_bytes"]),
+            )
+        )
+        rows.append(
+            (
+                f"{label} floor (base+python+packages)",
+                "",
+                _mb(floor["floor_bytes"]),
+                f"ours/floor {ours['size_bytes'] / floor['floor_bytes']:.2f}",
+            )
+        )
         for scenario, built in ours["builds"].items():
             theirs = seed["builds"][scenario]
-            rows.append((f"{label} {scenario}: time (median)", f"{theirs['median_seconds']:.1f} s",
-                         f"{built['median_seconds']:.1f} s", _ratio(built["median_seconds"], theirs["median_seconds"])))  # fmt: skip
-            rows.append((f"{label} {scenario}: fetched", _mb(theirs["median_downloaded_bytes"]),
-                         _mb(built["median_downloaded_bytes"]),
-                         _ratio(built["median_downloaded_bytes"], theirs["median_downloaded_bytes"])))  # fmt: skip
-            rows.append((f"{label} {scenario}: steps run", "/".join(map(str, theirs["steps_run"])),
-                         "/".join(map(str, built["steps_run"])), ""))  # fmt: skip
+            rows.append(
+                (
+                    f"{label} {scenario}: time (median)",
+                    f"{theirs['median_seconds']:.1f} s",
+                    f"{built['median_seconds']:.1f} s",
+                    _ratio(built["median_seconds"], theirs["median_seconds"]),
+                )
+            )
+            rows.append(
+                (
+                    f"{label} {scenario}: fetched",
+                    _mb(theirs["median_downloaded_bytes"]),
+                    _mb(built["median_downloaded_bytes"]),
+                    _ratio(built["median_downloaded_bytes"], theirs["median_downloaded_bytes"]),
+                )
+            )
+            rows.append(
+                (
+                    f"{label} {scenario}: steps run",
+                    "/".join(map(str, theirs["steps_run"])),
+                    "/".join(map(str, built["steps_run"])),
+                    "",
+                )
+            )
     verify = figures.get("verify")
     if verify:
         rows.append(("verify-tutorial warm wall (median)", "", f"{verify['median_wall_seconds']:.1f} s", ""))
-        rows.append(("  its commands' own time", "", f"{verify['median_commands_seconds']:.1f} s",
-                     f"overhead {verify['overhead_share']:.1%}"))  # fmt: skip
+        rows.append(
+            (
+                "  its commands' own time",
+                "",
+                f"{verify['median_commands_seconds']:.1f} s",
+                f"overhead {verify['overhead_share']:.1%}",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}" for r in rows]
     lines.insert(1, "-" * len(lines[0]))

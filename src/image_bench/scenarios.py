@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .builds import Build, docker_build, image_size, packages_bytes
+from .builds import Build, docker_build, image_size, layers, packages_bytes
 from .recipes import LOCKS, Recipe, edit_apt, edit_source, prepare_context
 
 SCENARIOS = ("cold", "source edit", "one more dependency", "apt package changed")
@@ -20,6 +20,7 @@ class RecipeRun:
     interpreter_image_bytes: int | None = None  # the base plus Python: the floor without packages
     packages_bytes: int | None = None  # the locked packages as installed
     builds: dict[str, Build] = field(default_factory=dict)
+    layers: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Workspace:
 
     docker: str
     env: dict[str, str]
+    root: Path  # the repository
     scratch: Path
     nonce: str
     images: list[str] = field(default_factory=list)
@@ -42,12 +44,10 @@ class Workspace:
             subprocess.run([self.docker, "image", "rm", "--force", *self.images], capture_output=True, env=self.env)
 
 
-def run_recipe(
-    ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lock: str | None, say
-) -> RecipeRun:
+def run_recipe(ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lock: str | None, say) -> RecipeRun:
     """Cold build, then (when `plus_one_lock` is given) the three rebuilds in order."""
     namespace = f"image-bench-{ws.nonce}-{recipe.name}-{target}-{run}"
-    context = prepare_context(recipe, ws.scratch / namespace, namespace)
+    context = prepare_context(recipe, ws.root, ws.scratch / namespace, namespace)
     lock_args = ("--build-arg", f"LOCK={LOCKS[target]}")
     result = RecipeRun(recipe.name, ws.tag(recipe.name, target))
 
@@ -62,6 +62,7 @@ def run_recipe(
 
     build("cold", "--no-cache")
     result.size_bytes = image_size(ws.docker, result.image, ws.env)
+    result.layers = layers(ws.docker, result.image, ws.env)
     if recipe.floor_stage:
         stage = ws.tag(recipe.name, target, f"-{recipe.floor_stage}")
         docker_build(ws.docker, context, recipe.context_path, stage, ws.env, "--target", recipe.floor_stage)

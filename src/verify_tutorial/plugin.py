@@ -69,7 +69,12 @@ def pytest_sessionfinish(session):
         return
     wall = time.monotonic() - state.started
     results.write_results(
-        state.settings.results_dir / "results.json", state.results, state.target, state.engine_version, wall
+        state.settings.results_dir / "results.json",
+        state.results,
+        state.target,
+        state.engine_version,
+        wall,
+        state.settings.root,
     )
     if state.accepted:
         written = accept.rewrite(state.accepted, show=lambda text: _say(session.config, text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from collections import Counter
@@ -28,7 +29,13 @@ def overhead_line(results: list[Result], wall: float) -> str:
     return f"harness overhead: {wall - own:.1f} s of {wall:.1f} s wall ({share:.1%}); commands' own time {own:.1f} s"
 
 
-def write_results(path: Path, results: list[Result], target: str, engine: str, wall: float) -> None:
+def page_digests(results: list[Result], root: Path) -> dict[str, str]:
+    """sha256 of each page as verified, so the docs can tell a page edited since."""
+    pages = sorted({r.page for r in results})
+    return {page: hashlib.sha256((root / page).read_bytes()).hexdigest() for page in pages if (root / page).is_file()}
+
+
+def write_results(path: Path, results: list[Result], target: str, engine: str, wall: float, root: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     entries = []
     for result in results:
@@ -45,6 +52,7 @@ def write_results(path: Path, results: list[Result], target: str, engine: str, w
         "wall_seconds": round(wall, 3),
         "commands_seconds": round(commands_time(results), 3),
         "summary": summary_line(results),
+        "pages": page_digests(results, root),
         "commands": entries,
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
