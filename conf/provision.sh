@@ -4,6 +4,7 @@
 #   conf/provision.sh engine   install (Debian's docker.io) and start a Docker engine
 #   conf/provision.sh images   make the base images exist locally (pull, else build)
 #   conf/provision.sh all      both (the default)
+#   conf/provision.sh browser  install Debian's chromium for the browser test
 #
 # Every step is skipped when its result is already there, so running it twice
 # is cheap. Installing the engine needs root and apt-get; the images step
@@ -112,9 +113,23 @@ provision_images() {
   done
 }
 
+# The browser test drives Chromium through Playwright; `playwright install`
+# downloads a browser, which fails offline, so use the distribution's own.
+provision_browser() {
+  for name in chromium chromium-browser google-chrome; do
+    command -v "$name" >/dev/null 2>&1 && { say "browser present: $(command -v "$name")"; return; }
+  done
+  [ "$(id -u)" = 0 ] || die "no Chromium: install it (sudo apt-get install chromium), or set CHROMIUM to a Chrome binary"
+  command -v apt-get >/dev/null || die "no Chromium and no apt-get: install Chromium or Chrome, then set CHROMIUM to it"
+  say "installing Debian's chromium (about 30 s)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
 case ${1:-all} in
   engine) provision_engine ;;
   images) provision_images ;;
+  browser) provision_browser ;;
   all) provision_engine; provision_images ;;
-  *) die "unknown step '$1': use engine, images or all" ;;
+  *) die "unknown step '$1': use engine, images, browser or all" ;;
 esac

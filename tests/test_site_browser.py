@@ -14,13 +14,11 @@ import http.server
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
+from conftest import ROOT, browser_binary
 
 from verify_tutorial.collect import collect_page
-
-from conftest import ROOT, browser_binary
 
 pytestmark = pytest.mark.browser
 
@@ -71,15 +69,25 @@ def page(browser):
     tab.problems = []
     tab.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
     tab.on("pageerror", lambda e: tab.problems.append(f"script error: {e}"))
-    tab.on("requestfailed", lambda r: tab.problems.append(f"request failed: {r.url}"))
+    tab.on("requestfailed", lambda r: tab.problems.append(f"request failed: {r.url} ({r.failure})"))
     tab.on("response", lambda r: r.status >= 400 and tab.problems.append(f"HTTP {r.status}: {r.url}"))
     yield tab
     context.close()
 
 
+def load(page, url: str, attempts: int = 3) -> None:
+    """Open url; retry when Chromium aborted requests because the host's network changed
+    (a container starting or stopping adds or removes an interface): not the site's fault."""
+    for _ in range(attempts):
+        page.problems.clear()
+        page.goto(url, wait_until="networkidle")
+        if not any("ERR_NETWORK_CHANGED" in problem for problem in page.problems):
+            return
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_cleanly(site, page, name):
-    page.goto(f"{site}/{name}.html", wait_until="networkidle")
+    load(page, f"{site}/{name}.html")
     assert page.locator("h1").first.is_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
@@ -89,7 +97,7 @@ def test_page_loads_cleanly(site, page, name):
 @pytest.mark.parametrize("name", ["concepts", "example", "gpus", "makefile", "advanced"])
 def test_copy_button_copies_only_the_commands(site, page, name):
     blocks = collect_page(ROOT / "docs" / f"{name}.md")
-    page.goto(f"{site}/{name}.html", wait_until="networkidle")
+    load(page, f"{site}/{name}.html")
     shown = page.locator("div.highlight-console")
     assert shown.count() == len(blocks)
     for index, block in enumerate(blocks):
