@@ -12,6 +12,7 @@ SVG text uses currentColor, so the charts follow the theme in dark mode.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from pathlib import Path
 
@@ -32,7 +33,11 @@ def load_bench(app: Sphinx) -> tuple[dict, str]:
 
 
 def mb(n: float) -> str:
-    return f"{n / 1e6:,.0f} MB" if n >= 10e6 else f"{n / 1e6:.1f} MB"
+    if n >= 10e6:
+        return f"{n / 1e6:,.0f} MB"
+    if n >= 1e5:
+        return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n:.0f} B"
 
 
 def svg(width: int, height: int, body: list[str], title: str) -> str:
@@ -46,7 +51,7 @@ def bars(rows: list[tuple[str, float, str, str]], title: str, label_width: int =
     """Horizontal bars: (label, value, colour, text shown after the bar)."""
     width, bar_height, gap = 720, 22, 10
     longest = max(value for _, value, _, _ in rows) or 1
-    scale = (width - label_width - 110) / longest
+    scale = (width - label_width - 150) / longest
     body = []
     for i, (label, value, colour, shown) in enumerate(rows):
         y = 10 + i * (bar_height + gap)
@@ -79,7 +84,7 @@ class BenchDirective(SphinxDirective):
     def provenance(figures: dict, source: str) -> str:
         return (
             f"Measured by nox -s bench on {figures.get('date', '?')[:10]} (Docker {figures.get('engine', '?')}, "
-            f"median of {figures.get('runs', '?')} runs; figures from {source})."
+            f"median of {figures.get('runs', '?')} runs; figures from {source.removeprefix('../')})."
         )
 
 
@@ -103,10 +108,10 @@ class SizeChart(BenchDirective):
                 (f"{name}: seed-style recipe", seed, SEED_COLOUR, mb(seed)),
                 (f"{name}: the template", ours, OURS_COLOUR, f"{mb(ours)} ({ours / seed:.2f}x the seed-style)"),
                 (
-                    f"{name}: floor (OS + Python + packages)",
+                    f"{name}: floor",
                     floor,
                     FLOOR_COLOUR,
-                    f"{mb(floor)} (ours is {ours / floor:.2f}x)",
+                    f"{mb(floor)}: OS, Python, packages (ours is {ours / floor:.2f}x)",
                 ),
             ]
         return self.chart(bars(rows, "Image sizes"), self.provenance(figures, source))
@@ -129,9 +134,10 @@ class RebuildChart(BenchDirective):
 
 def short_instruction(created_by: str) -> str:
     text = created_by.replace("/bin/sh -c ", "").replace("#(nop) ", "").replace(" # buildkit", "")
-    if text.startswith("RUN |"):  # build args listed before the command
+    if text.startswith("RUN |"):  # "RUN |1 ARG=value cmd": the build args come first
         text = "RUN " + text.split(" ", 2)[-1]
-    return text if len(text) <= 60 else text[:57] + "..."
+    text = re.sub(r"^RUN (?:[A-Z_]+=\S+ )+", "RUN ", text)  # and environment assignments
+    return text if len(text) <= 50 else text[:47] + "..."
 
 
 class LayersDiagram(BenchDirective):
@@ -176,11 +182,13 @@ class LayersDiagram(BenchDirective):
                 f'<text x="{left + stack_width + 10}" y="{y + height / 2 + 5:.1f}" {FONT}>{mb(layer["bytes"])}</text>'
             )
             y += height
-        body.append(
-            f'<text x="{left}" y="{y + 22:.1f}" {FONT}>image docker_practice_cpu: read-only layers, '
-            f"shared by every container (plus {metadata} metadata-only steps: ENV, WORKDIR, CMD)</text>"
+        caption = (
+            "image docker_practice_cpu: read-only layers, stored once and shared by every container",
+            f"(plus {metadata} steps that change only metadata: ARG, ENV, WORKDIR, CMD)",
         )
-        markup = svg(width, int(y + 36), body, "Image layers under two running containers")
+        for i, line in enumerate(caption):
+            body.append(f'<text x="{left}" y="{y + 22 + 18 * i:.1f}" {FONT}>{line}</text>')
+        markup = svg(width, int(y + 58), body, "Image layers under two running containers")
         return self.chart(markup, self.provenance(figures, source))
 
 

@@ -34,8 +34,8 @@ class Workspace:
     nonce: str
     images: list[str] = field(default_factory=list)
 
-    def tag(self, recipe: str, target: str, suffix: str = "") -> str:
-        name = f"image-bench-{recipe}-{target}{suffix}:{self.nonce}"
+    def tag(self, recipe: str, target: str, run: int, suffix: str = "") -> str:
+        name = f"image-bench-{recipe}-{target}-{run}{suffix}:{self.nonce}"
         self.images.append(name)
         return name
 
@@ -49,12 +49,12 @@ def run_recipe(ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lo
     namespace = f"image-bench-{ws.nonce}-{recipe.name}-{target}-{run}"
     context = prepare_context(recipe, ws.root, ws.scratch / namespace, namespace)
     lock_args = ("--build-arg", f"LOCK={LOCKS[target]}")
-    result = RecipeRun(recipe.name, ws.tag(recipe.name, target))
+    result = RecipeRun(recipe.name, ws.tag(recipe.name, target, run))
 
     def build(scenario: str, *extra: str) -> None:
         say(f"{recipe.name} ({target}, run {run}): {scenario} build")
         # Each build keeps its own tag, so no build leaves an untagged image behind.
-        tag = result.image if scenario == "cold" else ws.tag(recipe.name, target, "-" + scenario.replace(" ", "-"))
+        tag = result.image if scenario == "cold" else ws.tag(recipe.name, target, run, "-" + scenario.replace(" ", "-"))
         done = docker_build(ws.docker, context, recipe.context_path, tag, ws.env, *lock_args, *extra)
         result.builds[scenario] = done
         fetched = "" if done.downloaded_bytes is None else f", {done.downloaded_bytes / 1e6:.1f} MB fetched"
@@ -64,7 +64,7 @@ def run_recipe(ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lo
     result.size_bytes = image_size(ws.docker, result.image, ws.env)
     result.layers = layers(ws.docker, result.image, ws.env)
     if recipe.floor_stage:
-        stage = ws.tag(recipe.name, target, f"-{recipe.floor_stage}")
+        stage = ws.tag(recipe.name, target, run, f"-{recipe.floor_stage}")
         docker_build(ws.docker, context, recipe.context_path, stage, ws.env, "--target", recipe.floor_stage)
         result.interpreter_image_bytes = image_size(ws.docker, stage, ws.env)
         result.packages_bytes = packages_bytes(ws.docker, result.image, ws.env)
