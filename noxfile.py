@@ -74,7 +74,8 @@ def lint(session: nox.Session) -> None:
     install(session, "lint", project=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("hadolint", "docker-practice/Dockerfile", "docker-practice/build/Dockerfile.cpu")
+    # The seed-style recipe keeps its defects on purpose; its waivers name each one.
+    session.run("hadolint", "docker-practice/Dockerfile", "docker-practice/build/Dockerfile.cpu", "bench/seed-style.Dockerfile")
     workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
     if workflows:
         session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)

@@ -1,0 +1,89 @@
+"""The docs' proof badges: which status a block gets, and a real Sphinx build that
+shows a page as current, then as changed once its source is edited."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+from proof import badge_text, block_status  # noqa: E402
+
+RESULTS = {"target": "cpu", "engine": "20.10.24", "date": "2026-11-29T10:00:00+00:00"}
+
+
+def entry(status, reason=""):
+    return {"status": status, "reason": reason}
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([], "unverified"),
+        (["passed", "passed"], "verified"),
+        (["passed", "accepted"], "verified"),
+        (["skipped", "skipped"], "skipped"),
+        (["passed", "skipped"], "partial"),
+        (["passed", "failed", "skipped"], "failed"),
+    ],
+)
+def test_block_status(statuses, expected):
+    assert block_status([entry(s) for s in statuses]) == expected
+
+
+def test_badge_says_where_and_when_it_was_verified():
+    text = badge_text("verified", [entry("passed")] * 2, RESULTS)
+    assert text == "Verified: 2 commands ran and matched on cpu, Docker 20.10.24, 2026-11-29"
+
+
+def test_skipped_badge_gives_the_reason():
+    text = badge_text("skipped", [entry("skipped", "needs a GPU runner (--target gpu)")], RESULTS)
+    assert text.endswith(": needs a GPU runner (--target gpu)")
+
+
+PAGE = "# A page\n\nSome text.\n\n```console\n$ echo hi\nhi\n```\n"
+CONF = """
+import sys
+sys.path.insert(0, {ext!r})
+extensions = ["myst_parser", "proof"]
+proof_results = "results.json"
+proof_root = ".."
+"""
+
+
+def build(site: Path) -> str:
+    out = site / "_build"
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(site), str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return (out / "page.html").read_text(encoding="utf-8")
+
+
+def test_a_page_edited_after_verification_says_so(tmp_path):
+    site = tmp_path / "docs"
+    site.mkdir()
+    (site / "conf.py").write_text(CONF.format(ext=str(ROOT / "docs" / "_ext")))
+    (site / "index.md").write_text("# Index\n\n```{toctree}\npage\n```\n")
+    (site / "page.md").write_text(PAGE)
+    results = {
+        **RESULTS,
+        "summary": "1 passed, 0 failed, 0 skipped",
+        "pages": {"docs/page.md": hashlib.sha256(PAGE.encode()).hexdigest()},
+        "commands": [{"page": "docs/page.md", "line": 6, "command": "echo hi", "status": "passed", "reason": ""}],
+    }
+    (site / "results.json").write_text(json.dumps(results))
+
+    html = build(site)
+    assert "proof-page-current" in html and "proof-verified" in html
+
+    (site / "page.md").write_text(PAGE + "\nAn edit.\n")
+    html = build(site)  # incremental: the page is re-read because its source changed
+    assert "proof-page-stale" in html and "changed after its last verification" in html
