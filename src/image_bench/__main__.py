@@ -84,17 +84,16 @@ def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) 
         "runs": args.runs,
         "extra_dependency": EXTRA_DEPENDENCY,
     }
-    before = caches.cache_records(engine)
     with tempfile.TemporaryDirectory(prefix="image-bench-") as scratch:
-        ws = Workspace(docker, env, args.root, Path(scratch), secrets.token_hex(4))
+        ws = Workspace(
+            docker, env, args.root, Path(scratch), secrets.token_hex(4), engine, caches.cache_records(engine)
+        )
         try:
             for target in ("cpu", "gpu") if args.gpu else ("cpu",):
                 figures[target] = measure_target(ws, target, args.runs if target == "cpu" else 1)
         finally:
-            say("removing the images and build cache the bench made")
-            ws.remove_images()
-            freed = caches.remove_new(engine, before)
-            say(f"  freed {freed / 1e6:,.0f} MB of build cache")
+            freed = ws.clean()
+            say(f"removed the bench's images and build cache ({freed / 1e6:,.0f} MB)")
     if not args.no_verify:
         runs = []
         for run in range(args.runs + 1):  # the first only warms the caches
@@ -112,6 +111,7 @@ def measure_target(ws: Workspace, target: str, runs: int) -> dict:
     for run in range(1, runs + 1):
         for recipe in RECIPES[target]:
             results[recipe.name].append(run_recipe(ws, recipe, target, run, plus_one, say))
+        say(f"run {run} done; removed its images and build cache ({ws.clean() / 1e6:,.0f} MB)")
     summary = {name: summarize_recipe(recipe_runs) for name, recipe_runs in results.items()}
     ours = results["ours"]
     interpreter = int(median(r.interpreter_image_bytes for r in ours))

@@ -6,6 +6,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import caches
 from .builds import Build, docker_build, image_size, layers, packages_bytes
 from .recipes import LOCKS, Recipe, edit_apt, edit_source, prepare_context
 
@@ -32,6 +33,8 @@ class Workspace:
     root: Path  # the repository
     scratch: Path
     nonce: str
+    engine: object  # docker.DockerClient, for the build-cache records
+    cache_before: set[str] = field(default_factory=set)
     images: list[str] = field(default_factory=list)
 
     def tag(self, recipe: str, target: str, run: int, suffix: str = "") -> str:
@@ -39,9 +42,13 @@ class Workspace:
         self.images.append(name)
         return name
 
-    def remove_images(self) -> None:
+    def clean(self) -> int:
+        """Remove the images and build cache made so far; returns the cache bytes freed.
+        Done after every run too, so no run can hit the layer cache of an earlier one."""
         if self.images:
             subprocess.run([self.docker, "image", "rm", "--force", *self.images], capture_output=True, env=self.env)
+            self.images.clear()
+        return caches.remove_new(self.engine, self.cache_before)
 
 
 def run_recipe(ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lock: str | None, say) -> RecipeRun:
