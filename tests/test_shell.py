@@ -55,6 +55,21 @@ def test_scripted_input_through_a_terminal(shell):
     assert "name? ada" in lines
 
 
+def test_input_waits_for_the_prompt_after_slow_work(shell):
+    # Like pdb's `continue` into a slow import: a silent second after a complete
+    # line is work, not a prompt, so the next line must not be typed into it.
+    script = "a = input('> '); print('working'); import time; time.sleep(1.5); b = input('> '); print(a + b)"
+    outcome = shell.run(f'python3 -c "{script}"', timeout=20, stdin="x\ny\n")
+    lines = outcome.output.replace("\r", "").splitlines()
+    assert lines == ["> x", "working", "> y", "xy"]
+
+
+def test_input_is_typed_blind_when_no_prompt_ever_comes(shell):
+    # `cat` waits silently with no prompt: after the longer pause the line is typed anyway.
+    outcome = shell.run("head -n 1", timeout=20, stdin="hello\n")
+    assert outcome.output.replace("\r", "").splitlines() == ["hello", "hello"]
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:

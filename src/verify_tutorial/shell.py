@@ -143,27 +143,37 @@ def _run_in_pty(argv, env, timeout, stdin_text, on_output):
     return status, b"".join(chunks).decode("utf-8", "replace"), timed_out
 
 
-# How long output must pause before the next line of scripted input is typed.
+# The next line of scripted input is typed once output has paused this long
+# with the cursor left on an unfinished line: a prompt ("(Pdb) ", ">>> ",
+# "name? ") waiting. A pause after a complete line is usually work (an import,
+# a download), so there the verifier waits longer before typing blind.
 TYPING_PAUSE = 0.3
+BLIND_TYPING_PAUSE = 5.0
 
 
 def _pump(fd, process, timeout, on_output, typed_lines=()):
-    """Read fd until EOF or timeout, typing each scripted line when output pauses.
+    """Read fd until EOF or timeout, typing each scripted line when a prompt waits.
 
-    Typing only at a pause (a prompt waiting) keeps the terminal's echo of the
-    input in the right place in the transcript. Returns (chunks, timed_out).
+    Typing only then keeps the terminal's echo of the input in the right place
+    in the transcript. Returns (chunks, timed_out).
     """
     typed = list(typed_lines)
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
+    last_output = time.monotonic()
     while True:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
             _kill_group(process)
             return chunks, True
         ready, _, _ = select.select([fd], [], [], min(left, TYPING_PAUSE if typed else 0.5))
         if not ready and typed and process.poll() is None:
-            os.write(fd, typed.pop(0).encode())
+            quiet = time.monotonic() - last_output
+            at_prompt = bool(chunks) and not chunks[-1].endswith(b"\n")
+            if quiet >= BLIND_TYPING_PAUSE or (quiet >= TYPING_PAUSE and at_prompt):
+                os.write(fd, typed.pop(0).encode())
+                last_output = time.monotonic()  # the next line waits for the answer to this one
             continue
         if not ready:
             if process.poll() is not None:
@@ -177,5 +187,6 @@ def _pump(fd, process, timeout, on_output, typed_lines=()):
         if not data:
             return chunks, False
         chunks.append(data)
+        last_output = time.monotonic()
         if on_output is not None:
             on_output(data.decode("utf-8", "replace"))
