@@ -51,7 +51,8 @@ def bars(rows: list[tuple[str, float, str, str]], title: str, label_width: int =
     """Horizontal bars: (label, value, colour, text shown after the bar)."""
     width, bar_height, gap = 720, 22, 10
     longest = max(value for _, value, _, _ in rows) or 1
-    scale = (width - label_width - 150) / longest
+    room_for_text = 7 * max(len(shown) for *_, shown in rows) + 16  # about 7 px a character at 13 px
+    scale = (width - label_width - room_for_text) / longest
     body = []
     for i, (label, value, colour, shown) in enumerate(rows):
         y = 10 + i * (bar_height + gap)
