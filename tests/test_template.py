@@ -61,10 +61,14 @@ def test_files_written_to_the_bind_mount_belong_to_the_host_user(running):
     assert written.stat().st_uid == expected
 
 
-def test_image_holds_no_compiler_and_no_pip_cache(built_project):
+def test_image_holds_no_compiler_no_download_cache_and_no_test_suites(built_project):
     _, _, names = built_project
     image = f"{names['IMAGE_NAME']}_cpu:latest"
-    probe = "for c in gcc cc g++ make; do command -v $c; done; ls -d /root/.cache/pip /tmp/.cache/pip 2>/dev/null; true"
+    probe = (
+        "for c in gcc cc g++ make; do command -v $c; done; "
+        "ls -d /root/.cache/pip /tmp/.cache/pip /var/cache/wheels/* /var/cache/apt/archives/*.deb 2>/dev/null; "
+        "find /opt/venv -type d -name tests -path '*/site-packages/*'; true"
+    )
     result = subprocess.run(
         ["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", probe], capture_output=True, text=True
     )
