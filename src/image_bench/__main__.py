@@ -116,6 +116,7 @@ def measure_target(ws: Workspace, target: str, runs: int) -> dict:
     ours = results["ours"]
     interpreter = int(median(r.interpreter_image_bytes for r in ours))
     packages = int(median(r.packages_bytes for r in ours))
+    summary["runs"] = runs
     summary["floor"] = {
         "interpreter_image_bytes": interpreter,
         "packages_bytes": packages,
