@@ -90,6 +90,15 @@ def _ratio(ours: float | None, seed: float | None) -> str:
     return f"{ours / seed:.2f}" if ours is not None and seed else "-"
 
 
+def _seconds(n: float) -> str:
+    return f"{n:.1f} s"
+
+
+def _compared(label: str, theirs, ours, show) -> tuple[str, str, str, str]:
+    """A table row: the seed-style figure, ours, and ours as a share of it."""
+    return (label, show(theirs), show(ours), _ratio(ours, theirs))
+
+
 def table(figures: dict) -> str:
     rows = [("", "seed-style", "ours", "ours/seed")]
     for target in ("cpu", "gpu"):
@@ -97,59 +106,22 @@ def table(figures: dict) -> str:
             continue
         seed, ours, floor = figures[target]["seed-style"], figures[target]["ours"], figures[target]["floor"]
         label = target.upper()
-        rows.append(
-            (
-                f"{label} image size",
-                _mb(seed["size_bytes"]),
-                _mb(ours["size_bytes"]),
-                _ratio(ours["size_bytes"], seed["size_bytes"]),
-            )
-        )
-        rows.append(
-            (
-                f"{label} floor (base+python+packages)",
-                "",
-                _mb(floor["floor_bytes"]),
-                f"ours/floor {ours['size_bytes'] / floor['floor_bytes']:.2f}",
-            )
-        )
+        rows.append(_compared(f"{label} image size", seed["size_bytes"], ours["size_bytes"], _mb))
+        of_floor = f"ours/floor {ours['size_bytes'] / floor['floor_bytes']:.2f}"
+        rows.append((f"{label} floor (base+python+packages)", "", _mb(floor["floor_bytes"]), of_floor))
         for scenario, built in ours["builds"].items():
             theirs = seed["builds"][scenario]
-            rows.append(
-                (
-                    f"{label} {scenario}: time (median)",
-                    f"{theirs['median_seconds']:.1f} s",
-                    f"{built['median_seconds']:.1f} s",
-                    _ratio(built["median_seconds"], theirs["median_seconds"]),
-                )
-            )
-            rows.append(
-                (
-                    f"{label} {scenario}: fetched",
-                    _mb(theirs["median_downloaded_bytes"]),
-                    _mb(built["median_downloaded_bytes"]),
-                    _ratio(built["median_downloaded_bytes"], theirs["median_downloaded_bytes"]),
-                )
-            )
-            rows.append(
-                (
-                    f"{label} {scenario}: steps run",
-                    "/".join(map(str, theirs["steps_run"])),
-                    "/".join(map(str, built["steps_run"])),
-                    "",
-                )
-            )
+            rows.append(_compared(f"{label} {scenario}: time (median)", theirs["median_seconds"],
+                                  built["median_seconds"], _seconds))  # fmt: skip
+            rows.append(_compared(f"{label} {scenario}: fetched", theirs["median_downloaded_bytes"],
+                                  built["median_downloaded_bytes"], _mb))  # fmt: skip
+            steps = ["/".join(map(str, b["steps_run"])) for b in (theirs, built)]
+            rows.append((f"{label} {scenario}: steps run", *steps, ""))
     verify = figures.get("verify")
     if verify:
-        rows.append(("verify-tutorial warm wall (median)", "", f"{verify['median_wall_seconds']:.1f} s", ""))
-        rows.append(
-            (
-                "  its commands' own time",
-                "",
-                f"{verify['median_commands_seconds']:.1f} s",
-                f"overhead {verify['overhead_share']:.1%}",
-            )
-        )
+        rows.append(("verify-tutorial warm wall (median)", "", _seconds(verify["median_wall_seconds"]), ""))
+        rows.append(("  its commands' own time", "", _seconds(verify["median_commands_seconds"]),
+                     f"overhead {verify['overhead_share']:.1%}"))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}" for r in rows]
     lines.insert(1, "-" * len(lines[0]))
