@@ -48,7 +48,9 @@ html_title = "Containers for ML research"
 html_static_path = ["_static"]
 
 # -- Proof on the page --------------------------------------------------------
-# The verifier's latest results; pages are named relative to the repository.
-proof_results = "../build/verify/results.json"
+# The verifier's latest results: this machine's run, and a GPU runner's where
+# one was fetched (the Pages workflow puts it in build/verify-gpu/). Pages are
+# named relative to the repository.
+proof_results = ["../build/verify/results.json", "../build/verify-gpu/results.json"]
 proof_root = ".."
 html_favicon = "_static/favicon.svg"

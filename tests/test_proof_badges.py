@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from proof import badge_text, block_status  # noqa: E402
+from proof import badge_text, block_status, merge_results  # noqa: E402
 
 RESULTS = {"target": "cpu", "engine": "20.10.24", "date": "2026-11-29T10:00:00+00:00"}
 
@@ -46,6 +46,25 @@ def test_badge_says_where_and_when_it_was_verified():
 def test_skipped_badge_gives_the_reason():
     text = badge_text("skipped", [entry("skipped", "needs a GPU runner (--target gpu)")], RESULTS)
     assert text.endswith(": needs a GPU runner (--target gpu)")
+
+
+def run(target, date, statuses, digest="d1"):
+    commands = [{"page": "docs/p.md", "line": line, "status": st, "reason": ""} for line, st in statuses.items()]
+    return {"target": target, "engine": "27.0", "date": date, "summary": "...", "pages": {"docs/p.md": digest},
+            "commands": commands}  # fmt: skip
+
+
+def test_merged_runs_show_a_gpu_pass_over_a_cpu_skip_and_a_failure_over_a_pass():
+    cpu = run("cpu", "2026-11-29T10:00:00", {5: "skipped", 9: "passed", 12: "passed"}, digest="old")
+    gpu = run("gpu", "2026-11-30T10:00:00", {5: "passed", 9: "failed", 12: "passed"}, digest="new")
+    merged = merge_results([gpu, cpu])
+    by_line = {e["line"]: (e["status"], e["target"]) for e in merged["commands"]}
+    assert by_line[5] == ("passed", "gpu")
+    assert by_line[9] == ("failed", "gpu")
+    assert merged["pages"]["docs/p.md"] == "new"  # the newest run's view of the page
+    assert merged["target"] == "cpu + gpu"
+    gpu_pass = [e for e in merged["commands"] if e["line"] == 5]
+    assert badge_text("verified", gpu_pass, merged).endswith("on gpu, Docker 27.0, 2026-11-30")
 
 
 PAGE = "# A page\n\nSome text.\n\n```console\n$ echo hi\nhi\n```\n"

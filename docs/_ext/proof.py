@@ -26,11 +26,47 @@ CONSOLE = {"console", "shell-session"}
 
 
 def load_results(app: Sphinx) -> dict:
-    path = Path(app.confdir, app.config.proof_results).resolve()
-    if not path.is_file():
-        logger.info("proof: no verifier results at %s; blocks are marked 'not verified yet'", path)
+    """Every results file that exists (say, a CPU and a GPU run), merged into one."""
+    paths = app.config.proof_results
+    documents = []
+    for name in [paths] if isinstance(paths, str) else paths:
+        path = Path(app.confdir, name).resolve()
+        if path.is_file():
+            documents.append(json.loads(path.read_text(encoding="utf-8")))
+        else:
+            logger.info("proof: no verifier results at %s", path)
+    return merge_results(documents)
+
+
+# When runs disagree about a command, a failure shows first, then a pass, then a skip.
+PRECEDENCE = {"failed": 0, "passed": 1, "accepted": 1, "skipped": 2}
+
+
+def merge_results(documents: list[dict]) -> dict:
+    """One results document from several runs; each command keeps the run it came from."""
+    if not documents:
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    documents = sorted(documents, key=lambda d: d.get("date", ""))  # newest last
+    chosen: dict[tuple[str, int], dict] = {}
+    pages: dict[str, str] = {}
+    for document in documents:
+        run = {key: document.get(key, "?") for key in ("target", "engine", "date")}
+        for entry in document.get("commands", ()):
+            key = (entry["page"], entry["line"])
+            candidate = {**entry, **run}
+            held = chosen.get(key)
+            if held is None or PRECEDENCE.get(candidate["status"], 3) <= PRECEDENCE.get(held["status"], 3):
+                chosen[key] = candidate
+        pages.update(document.get("pages", {}))  # the newest run's digest of a page wins
+    newest = documents[-1]
+    return {
+        "target": " + ".join(d.get("target", "?") for d in documents),
+        "engine": newest.get("engine", "?"),
+        "date": newest.get("date", "?"),
+        "summary": "; ".join(f"{d.get('target', '?')}: {d.get('summary', '?')}" for d in documents),
+        "pages": pages,
+        "commands": sorted(chosen.values(), key=lambda e: (e["page"], e["line"])),
+    }
 
 
 def repo_page(app: Sphinx, docname: str) -> str:
@@ -66,7 +102,9 @@ def block_status(entries: list[dict]) -> str:
 
 
 def badge_text(status: str, entries: list[dict], results: dict) -> str:
-    when = f"on {results.get('target', '?')}, Docker {results.get('engine', '?')}, {results.get('date', '?')[:10]}"
+    runs = sorted({(e.get("target", results.get("target", "?")), e.get("engine", results.get("engine", "?")),
+                    e.get("date", results.get("date", "?"))[:10]) for e in entries})  # fmt: skip
+    when = "; ".join(f"on {target}, Docker {engine}, {date}" for target, engine, date in runs) or "?"
     count = f"{len(entries)} command{'s' if len(entries) != 1 else ''}"
     reasons = "; ".join(sorted({e["reason"] for e in entries if e["status"] == "skipped" and e["reason"]}))
     return {
@@ -158,11 +196,12 @@ class ProofSummary(SphinxDirective):
             group += nodes.colspec(colwidth=width)
         head = nodes.thead()
         group += head
-        head += self.row(["Where", "Command", "Status", "Why / time"], header=True)
+        head += self.row(["Where", "Command", "Status", "Why / time / target"], header=True)
         body = nodes.tbody()
         group += body
         for entry in commands:
             detail = entry["reason"] if entry["status"] == "skipped" else f"{entry.get('duration', 0):.1f} s"
+            detail += f" ({entry.get('target', '?')})"
             body += self.row([f"{entry['page']}:{entry['line']}", entry["command"], entry["status"], detail])
         return [intro, table]
 
@@ -177,7 +216,7 @@ class ProofSummary(SphinxDirective):
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_config_value("proof_results", "../build/verify/results.json", "env")
+    app.add_config_value("proof_results", ["../build/verify/results.json"], "env", types=(str, list))
     app.add_config_value("proof_root", "..", "env")  # the verifier names pages relative to this
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", on_env_get_outdated)
