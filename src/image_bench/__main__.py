@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 
+from verify_tutorial.__main__ import preflight as verify_preflight
 from verify_tutorial.engine import check_buildkit
 from verify_tutorial.errors import VerifyError
 
@@ -42,7 +43,7 @@ def say(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="image-bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
-    parser.add_argument("--gpu", action="store_true", help="also build the GPU images once (about 3 GB to download)")
+    parser.add_argument("--gpu", action="store_true", help="also build the GPU images once (about 7 GB to download)")
     parser.add_argument("--no-verify", action="store_true", help="skip timing verify-tutorial")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository (default: the current folder)")
     parser.add_argument("--output", type=Path, help="where the JSON goes (default: ROOT/build/bench/bench.json)")
@@ -57,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         docker = check_buildkit(env)
         engine = caches.client()
+        if not args.no_verify:  # fail now, not after the builds, if the guide's names are taken
+            verify_preflight(
+                argparse.Namespace(verify_config=str(args.root / "conf/verify.toml"), target="cpu", allow=[])
+            )
         figures = measure(args, docker, env, engine)
     except (BenchError, VerifyError) as error:
         print(f"image-bench: {error}", file=sys.stderr)
