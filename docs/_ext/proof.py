@@ -137,7 +137,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     for node in list(doctree.findall(nodes.literal_block)):
         if node.get("language") not in CONSOLE:
             continue
-        block = by_fence.get(node.line - 1) or by_fence.get(node.line)
+        block = by_fence.get(node.line)  # MyST gives a fenced block the line of its opening fence
         lines = {c.line for c in block.commands} if block else set()
         mine = [e for e in entries if e["line"] in lines]
         status = block_status(mine)
