@@ -4,7 +4,6 @@ removes exactly the images and build cache it made."""
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from image_bench import caches
 from image_bench.builds import docker_build, image_size, layers
 from image_bench.scenarios import Workspace
+from verify_tutorial.engine import check_buildkit
 
 pytestmark = pytest.mark.docker
 
@@ -23,8 +23,8 @@ RUN --mount=type=cache,id={nonce},target=/cache echo {nonce} > /cache/seen && ec
 
 @pytest.fixture
 def workspace(tmp_path, docker_client):
-    docker = shutil.which("docker", path="/usr/bin:" + os.environ["PATH"])
-    env = {**os.environ, "PATH": "/usr/bin:" + os.environ["PATH"], "DOCKER_BUILDKIT": "1"}
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    docker = check_buildkit(env)  # the client the bench itself would build with
     ws = Workspace(
         docker, env, tmp_path, tmp_path, uuid.uuid4().hex[:8], docker_client, caches.cache_records(docker_client)
     )

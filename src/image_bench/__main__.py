@@ -22,7 +22,7 @@ from pathlib import Path
 from statistics import median
 
 from verify_tutorial.__main__ import preflight as verify_preflight
-from verify_tutorial.engine import check_buildkit
+from verify_tutorial.engine import check_buildkit, connect
 from verify_tutorial.errors import VerifyError
 
 from . import caches
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "DOCKER_BUILDKIT": "1"}
     try:
         docker = check_buildkit(env)
-        engine = caches.client()
+        engine = connect()
         if not args.no_verify:  # fail now, not after the builds, if the guide's names are taken
             verify_preflight(
                 argparse.Namespace(verify_config=str(args.root / "conf/verify.toml"), target="cpu", allow=[])

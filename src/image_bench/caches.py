@@ -3,21 +3,6 @@
 from __future__ import annotations
 
 import docker
-import docker.errors
-
-from .errors import BenchError
-
-
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env(timeout=300)
-        engine.ping()
-    except (docker.errors.DockerException, OSError):
-        raise BenchError(
-            "no Docker engine reachable; start one (sudo systemctl start docker), "
-            "or run 'bash conf/provision.sh' as root"
-        ) from None
-    return engine
 
 
 def cache_records(engine: docker.DockerClient) -> set[str]:
