@@ -20,7 +20,8 @@ RESULTS = {"target": "cpu", "engine": "20.10.24", "date": "2026-11-29T10:00:00+0
 
 
 def entry(status, reason=""):
-    return {"status": status, "reason": reason}
+    """A command as merge_results leaves it: with the run it came from."""
+    return {"status": status, "reason": reason, "target": "cpu", "engine": "20.10.24", "date": RESULTS["date"]}
 
 
 @pytest.mark.parametrize(
@@ -39,12 +40,12 @@ def test_block_status(statuses, expected):
 
 
 def test_badge_says_where_and_when_it_was_verified():
-    text = badge_text("verified", [entry("passed")] * 2, RESULTS)
+    text = badge_text("verified", [entry("passed")] * 2)
     assert text == "Verified: 2 commands ran and matched on cpu, Docker 20.10.24, 2026-11-29"
 
 
 def test_skipped_badge_gives_the_reason():
-    text = badge_text("skipped", [entry("skipped", "needs a GPU runner (--target gpu)")], RESULTS)
+    text = badge_text("skipped", [entry("skipped", "needs a GPU runner (--target gpu)")])
     assert text.endswith(": needs a GPU runner (--target gpu)")
 
 
@@ -64,7 +65,7 @@ def test_merged_runs_show_a_gpu_pass_over_a_cpu_skip_and_a_failure_over_a_pass()
     assert merged["pages"]["docs/p.md"] == "new"  # the newest run's view of the page
     assert merged["target"] == "cpu + gpu"
     gpu_pass = [e for e in merged["commands"] if e["line"] == 5]
-    assert badge_text("verified", gpu_pass, merged).endswith("on gpu, Docker 27.0, 2026-11-30")
+    assert badge_text("verified", gpu_pass).endswith("on gpu, Docker 27.0, 2026-11-30")
 
 
 PAGE = "# A page\n\nSome text.\n\n```console\n$ echo hi\nhi\n```\n"

@@ -20,6 +20,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from verify_tutorial.collect import collect_page
+from verify_tutorial.results import page_digest
 
 logger = logging.getLogger(__name__)
 CONSOLE = {"console", "shell-session"}
@@ -69,9 +70,8 @@ def merge_results(documents: list[dict]) -> dict:
     }
 
 
-def repo_page(app: Sphinx, docname: str) -> str:
+def repo_page(app: Sphinx, source: Path) -> str:
     """The page as the verifier names it: relative to the repository root."""
-    source = Path(app.env.doc2path(docname))
     return source.resolve().relative_to(Path(app.confdir, app.config.proof_root).resolve()).as_posix()
 
 
@@ -89,9 +89,9 @@ def on_env_get_outdated(app, env, added, changed, removed) -> list[str]:
 
 
 def block_status(entries: list[dict]) -> str:
-    statuses = {e["status"] for e in entries}
     if not entries:
         return "unverified"
+    statuses = {e["status"] for e in entries}
     if "failed" in statuses:
         return "failed"
     if statuses <= {"passed", "accepted"}:
@@ -101,10 +101,10 @@ def block_status(entries: list[dict]) -> str:
     return "partial"
 
 
-def badge_text(status: str, entries: list[dict], results: dict) -> str:
-    runs = sorted({(e.get("target", results.get("target", "?")), e.get("engine", results.get("engine", "?")),
-                    e.get("date", results.get("date", "?"))[:10]) for e in entries})  # fmt: skip
-    when = "; ".join(f"on {target}, Docker {engine}, {date}" for target, engine, date in runs) or "?"
+def badge_text(status: str, entries: list[dict]) -> str:
+    """The badge's words; each entry names its run, as merge_results leaves it."""
+    runs = sorted({(e["target"], e["engine"], e["date"][:10]) for e in entries})
+    when = "; ".join(f"on {target}, Docker {engine}, {date}" for target, engine, date in runs)
     count = f"{len(entries)} command{'s' if len(entries) != 1 else ''}"
     reasons = "; ".join(sorted({e["reason"] for e in entries if e["status"] == "skipped" and e["reason"]}))
     return {
@@ -124,13 +124,13 @@ def badge(status: str, text: str) -> nodes.container:
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     results = app.env.proof_results
-    docname = app.env.docname
-    page = repo_page(app, docname)
+    source = Path(app.env.doc2path(app.env.docname))
+    page = repo_page(app, source)
     entries = [e for e in results.get("commands", ()) if e["page"] == page]
     try:
-        blocks = collect_page(Path(app.env.doc2path(docname)), shown_as=page)
+        blocks = collect_page(source, shown_as=page)
     except Exception as error:  # the verifier reports malformed blocks itself; keep the build going
-        logger.warning("proof: %s", error, location=docname)
+        logger.warning("proof: %s", error, location=app.env.docname)
         return
     by_fence = {b.line: b for b in blocks}
     counts: Counter[str] = Counter()
@@ -142,14 +142,13 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         mine = [e for e in entries if e["line"] in lines]
         status = block_status(mine)
         counts[status] += 1
-        node.parent.insert(node.parent.index(node) + 1, badge(status, badge_text(status, mine, results)))
+        node.parent.insert(node.parent.index(node) + 1, badge(status, badge_text(status, mine)))
     if counts:
-        page_note(doctree, page, counts, results, app)
+        page_note(doctree, page, page_digest(source), counts, results)
 
 
-def page_note(doctree: nodes.document, page: str, counts: Counter, results: dict, app: Sphinx) -> None:
+def page_note(doctree: nodes.document, page: str, current: str, counts: Counter, results: dict) -> None:
     recorded = results.get("pages", {}).get(page)
-    current = hashlib.sha256(Path(app.confdir, app.config.proof_root, page).read_bytes()).hexdigest()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     if not results:
         text, status = (

@@ -29,10 +29,15 @@ def overhead_line(results: list[Result], wall: float) -> str:
     return f"harness overhead: {wall - own:.1f} s of {wall:.1f} s wall ({share:.1%}); commands' own time {own:.1f} s"
 
 
+def page_digest(path: Path) -> str:
+    """What identifies a page's version: the docs compare it with the one verified."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def page_digests(results: list[Result], root: Path) -> dict[str, str]:
-    """sha256 of each page as verified, so the docs can tell a page edited since."""
+    """The digest of each page as verified, so the docs can tell a page edited since."""
     pages = sorted({r.page for r in results})
-    return {page: hashlib.sha256((root / page).read_bytes()).hexdigest() for page in pages if (root / page).is_file()}
+    return {page: page_digest(root / page) for page in pages if (root / page).is_file()}
 
 
 def write_results(path: Path, results: list[Result], target: str, engine: str, wall: float, root: Path) -> None:
