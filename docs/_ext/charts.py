@@ -20,6 +20,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+from image_bench.report import size_text
+
 SEED_COLOUR, OURS_COLOUR, FLOOR_COLOUR = "#d9822b", "#2e7d32", "#8a8a8a"
 FONT = 'font-family="system-ui, sans-serif" font-size="13" fill="currentColor"'
 
@@ -30,14 +32,6 @@ def load_bench(app: Sphinx) -> tuple[dict, str]:
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8")), candidate
     return {}, ""
-
-
-def mb(n: float) -> str:
-    if n >= 10e6:
-        return f"{n / 1e6:,.0f} MB"
-    if n >= 1e5:
-        return f"{n / 1e6:.1f} MB"
-    return f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n:.0f} B"
 
 
 def svg(width: int, height: int, body: list[str], title: str) -> str:
@@ -105,13 +99,13 @@ class SizeChart(BenchDirective):
             floor = part["floor"]["floor_bytes"]
             name = target.upper()
             rows = [
-                (f"{name}: seed-style recipe", seed, SEED_COLOUR, mb(seed)),
-                (f"{name}: the template", ours, OURS_COLOUR, f"{mb(ours)} ({ours / seed:.2f}x the seed-style)"),
+                (f"{name}: seed-style recipe", seed, SEED_COLOUR, size_text(seed)),
+                (f"{name}: the template", ours, OURS_COLOUR, f"{size_text(ours)} ({ours / seed:.2f}x the seed-style)"),
                 (
                     f"{name}: floor",
                     floor,
                     FLOOR_COLOUR,
-                    f"{mb(floor)}: OS, Python, packages (ours is {ours / floor:.2f}x)",
+                    f"{size_text(floor)}: OS, Python, packages (ours is {ours / floor:.2f}x)",
                 ),
             ]
             charts.append(bars(rows, f"{name} image sizes"))
@@ -131,7 +125,7 @@ class RebuildChart(BenchDirective):
             for name, builds, colour in (("seed-style", seed, SEED_COLOUR), ("template", ours, OURS_COLOUR)):
                 fetched = builds[scenario]["median_downloaded_bytes"] or 0
                 seconds = builds[scenario]["median_seconds"]
-                rows.append((f"{scenario}, {name}", fetched, colour, f"{mb(fetched)} in {seconds:.1f} s"))
+                rows.append((f"{scenario}, {name}", fetched, colour, f"{size_text(fetched)} in {seconds:.1f} s"))
         return self.chart(bars(rows, "Bytes fetched by each build", label_width=280), self.provenance(figures, source))
 
 
@@ -180,9 +174,10 @@ class LayersDiagram(BenchDirective):
                 f'fill="{FLOOR_COLOUR}" fill-opacity="0.25" stroke="currentColor" stroke-width="1"/>'
             )
             label = "base image (debian slim)" if layer is sized[0] else short_instruction(layer["created_by"])
-            body.append(f'<text x="{left + 10}" y="{y + height / 2 + 5:.1f}" {FONT}>{escape(label)}</text>')
+            baseline = y + height / 2 + 5  # text centred in its layer
+            body.append(f'<text x="{left + 10}" y="{baseline:.1f}" {FONT}>{escape(label)}</text>')
             body.append(
-                f'<text x="{left + stack_width + 10}" y="{y + height / 2 + 5:.1f}" {FONT}>{mb(layer["bytes"])}</text>'
+                f'<text x="{left + stack_width + 10}" y="{baseline:.1f}" {FONT}>{size_text(layer["bytes"])}</text>'
             )
             y += height
         caption = (

@@ -82,8 +82,15 @@ def checks(cpu: dict, verify: dict | None) -> list[Check]:
     return found
 
 
-def _mb(n: int | None) -> str:
-    return "n/a" if n is None else f"{n / 1e6:,.0f} MB" if n >= 10e6 else f"{n / 1e6:.2f} MB"
+def size_text(n: float | None) -> str:
+    """Bytes for people, as the table and the site's charts show them (MB are 10^6 bytes, as Docker's)."""
+    if n is None:
+        return "n/a"
+    if n >= 10e6:
+        return f"{n / 1e6:,.0f} MB"
+    if n >= 1e5:
+        return f"{n / 1e6:.2f} MB"
+    return f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n:.0f} B"
 
 
 def _ratio(ours: float | None, seed: float | None) -> str:
@@ -106,15 +113,15 @@ def table(figures: dict) -> str:
             continue
         seed, ours, floor = figures[target]["seed-style"], figures[target]["ours"], figures[target]["floor"]
         label = target.upper()
-        rows.append(_compared(f"{label} image size", seed["size_bytes"], ours["size_bytes"], _mb))
+        rows.append(_compared(f"{label} image size", seed["size_bytes"], ours["size_bytes"], size_text))
         of_floor = f"ours/floor {ours['size_bytes'] / floor['floor_bytes']:.2f}"
-        rows.append((f"{label} floor (base+python+packages)", "", _mb(floor["floor_bytes"]), of_floor))
+        rows.append((f"{label} floor (base+python+packages)", "", size_text(floor["floor_bytes"]), of_floor))
         for scenario, built in ours["builds"].items():
             theirs = seed["builds"][scenario]
             rows.append(_compared(f"{label} {scenario}: time (median)", theirs["median_seconds"],
                                   built["median_seconds"], _seconds))  # fmt: skip
             rows.append(_compared(f"{label} {scenario}: fetched", theirs["median_downloaded_bytes"],
-                                  built["median_downloaded_bytes"], _mb))  # fmt: skip
+                                  built["median_downloaded_bytes"], size_text))  # fmt: skip
             steps = ["/".join(map(str, b["steps_run"])) for b in (theirs, built)]
             rows.append((f"{label} {scenario}: steps run", *steps, ""))
     verify = figures.get("verify")
