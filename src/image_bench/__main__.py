@@ -19,7 +19,6 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from statistics import median
 
 from verify_tutorial.__main__ import preflight as verify_preflight
 from verify_tutorial.engine import check_buildkit, connect
@@ -29,8 +28,8 @@ from . import caches
 from .errors import BenchError
 from .lock import lock_with
 from .overhead import verify_once
-from .recipes import EXTRA_DEPENDENCY, LOCKS, RECIPES, SEED_STYLE, TEMPLATE
-from .report import checks, summarize_recipe, summarize_verify, table
+from .recipes import EXTRA_DEPENDENCY, LOCK, RECIPES, SEED_STYLE, TEMPLATE
+from .report import checks, summarize_floor, summarize_recipe, summarize_verify, table
 from .scenarios import Workspace, run_recipe
 
 STARTED = time.monotonic()
@@ -111,23 +110,14 @@ def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) 
 
 def measure_target(ws: Workspace, target: str, runs: int) -> dict:
     # Rebuild scenarios only for CPU: the GPU recipe differs only in its lock.
-    plus_one = lock_with(ws.root / TEMPLATE / LOCKS[target], EXTRA_DEPENDENCY) if target == "cpu" else None
+    plus_one = lock_with(ws.root / TEMPLATE / LOCK, EXTRA_DEPENDENCY) if target == "cpu" else None
     results: dict[str, list] = {recipe.name: [] for recipe in RECIPES[target]}
     for run in range(1, runs + 1):
         for recipe in RECIPES[target]:
             results[recipe.name].append(run_recipe(ws, recipe, target, run, plus_one, say))
         say(f"run {run} done; removed its images and build cache ({ws.clean() / 1e6:,.0f} MB)")
     summary = {name: summarize_recipe(recipe_runs) for name, recipe_runs in results.items()}
-    ours = results["ours"]
-    interpreter = int(median(r.interpreter_image_bytes for r in ours))
-    packages = int(median(r.packages_bytes for r in ours))
-    summary["runs"] = runs
-    summary["floor"] = {
-        "interpreter_image_bytes": interpreter,
-        "packages_bytes": packages,
-        "floor_bytes": interpreter + packages,
-    }
-    return summary
+    return {**summary, "runs": runs, "floor": summarize_floor(results["ours"])}
 
 
 if __name__ == "__main__":

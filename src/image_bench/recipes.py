@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # Paths are relative to the repository root, which the bench is run from.
@@ -31,6 +31,7 @@ class Recipe:
     apt_anchor: str  # the apt package list, found once in the Dockerfile
     keeps_dockerignore: bool  # the seed had none
     floor_stage: str | None = None  # a stage holding just the interpreter on the base
+    build_args: tuple[str, ...] = ()  # for `docker build`
 
 
 OURS = Recipe(
@@ -48,16 +49,13 @@ SEED = Recipe(
     apt_anchor="python3-pip",
     keeps_dockerignore=False,
 )
-OURS_GPU = Recipe(
-    name="ours",
-    dockerfile=TEMPLATE / "Dockerfile",
-    context_path="Dockerfile",
-    apt_anchor="python3 ca-certificates",
-    keeps_dockerignore=True,
-    floor_stage="python",
-)
-RECIPES = {"cpu": (SEED, OURS), "gpu": (SEED, OURS_GPU)}
-LOCKS = {"cpu": "build/requirements.txt", "gpu": "build/requirements_gpu.txt"}
+# The GPU builds differ only in the lock: the template has its own Dockerfile
+# for it, the seed-style recipe takes the lock as a build argument.
+OURS_GPU = replace(OURS, dockerfile=TEMPLATE / "Dockerfile", context_path="Dockerfile")
+SEED_GPU = replace(SEED, build_args=("--build-arg", "LOCK=build/requirements_gpu.txt"))
+RECIPES = {"cpu": (SEED, OURS), "gpu": (SEED_GPU, OURS_GPU)}
+# The CPU lock: the rebuild scenarios add a dependency to it.
+LOCK = "build/requirements.txt"
 
 CACHE_MOUNT = re.compile(r"--mount=type=cache,(?![^ ]*\bid=)")
 

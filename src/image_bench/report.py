@@ -41,6 +41,13 @@ def summarize_recipe(runs: list[RecipeRun]) -> dict:
     return summary
 
 
+def summarize_floor(ours: list[RecipeRun]) -> dict:
+    """The floor no recipe can go below: the interpreter's image plus the installed packages."""
+    interpreter = int(median(r.interpreter_image_bytes for r in ours))
+    packages = int(median(r.packages_bytes for r in ours))
+    return {"interpreter_image_bytes": interpreter, "packages_bytes": packages, "floor_bytes": interpreter + packages}
+
+
 def summarize_verify(runs: list[VerifyRun]) -> dict:
     wall = median(r.wall_seconds for r in runs)
     own = median(r.commands_seconds for r in runs)

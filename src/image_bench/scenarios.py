@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import caches
 from .builds import Build, docker_build, image_size, layers, packages_bytes
-from .recipes import LOCKS, Recipe, edit_apt, edit_source, prepare_context
+from .recipes import LOCK, Recipe, edit_apt, edit_source, prepare_context
 
 SCENARIOS = ("cold", "source edit", "one more dependency", "apt package changed")
 
@@ -55,14 +55,13 @@ def run_recipe(ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lo
     """Cold build, then (when `plus_one_lock` is given) the three rebuilds in order."""
     namespace = f"image-bench-{ws.nonce}-{recipe.name}-{target}-{run}"
     context = prepare_context(recipe, ws.root, ws.scratch / namespace, namespace)
-    lock_args = ("--build-arg", f"LOCK={LOCKS[target]}")
     result = RecipeRun(recipe.name, ws.tag(recipe.name, target, run))
 
     def build(scenario: str, *extra: str) -> None:
         say(f"{recipe.name} ({target}, run {run}): {scenario} build")
         # Each build keeps its own tag, so no build leaves an untagged image behind.
         tag = result.image if scenario == "cold" else ws.tag(recipe.name, target, run, "-" + scenario.replace(" ", "-"))
-        done = docker_build(ws.docker, context, recipe.context_path, tag, ws.env, *lock_args, *extra)
+        done = docker_build(ws.docker, context, recipe.context_path, tag, ws.env, *recipe.build_args, *extra)
         result.builds[scenario] = done
         fetched = "" if done.downloaded_bytes is None else f", {done.downloaded_bytes / 1e6:.1f} MB fetched"
         say(f"  {done.seconds:.1f} s, {done.steps_run} steps ran{fetched}")
@@ -79,7 +78,7 @@ def run_recipe(ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lo
         return result
     edit_source(context)
     build("source edit")
-    (context / LOCKS[target]).write_text(plus_one_lock, encoding="utf-8")
+    (context / LOCK).write_text(plus_one_lock, encoding="utf-8")
     build("one more dependency")
     edit_apt(context, recipe)
     build("apt package changed")
