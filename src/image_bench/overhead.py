@@ -20,10 +20,6 @@ class VerifyRun:
     commands_seconds: float
     summary: str
 
-    @property
-    def overhead_seconds(self) -> float:
-        return self.wall_seconds - self.commands_seconds
-
 
 def verify_once(root: Path, env: dict[str, str]) -> VerifyRun:
     start = time.monotonic()

@@ -22,7 +22,6 @@ from .options import ALLOWABLE, capabilities, skip_reason
 from .runner import shell_environment
 from .settings import load
 
-EXIT_TESTS_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 

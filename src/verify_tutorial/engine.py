@@ -151,9 +151,7 @@ def ensure_names_free(client: docker.DockerClient, names: dict[tuple[str, str], 
     for (kind, name), where in sorted(names.items(), key=lambda item: item[1]):
         try:
             lookups[kind](name)
-        except docker.errors.NotFound:
-            continue
-        except docker.errors.APIError:
+        except docker.errors.APIError:  # NotFound among them: the name is free
             continue
         raise NameTaken(
             f"{where}: the guide creates {kind} '{name}', which already exists and is not ours to remove; "

@@ -67,13 +67,14 @@ def pytest_sessionfinish(session):
     state.close_all()
     if state.started is None:
         return
-    wall = time.monotonic() - state.started
+    # One wall time for the results file and the summary line below.
+    state.wall = time.monotonic() - state.started
     results.write_results(
         state.settings.results_dir / "results.json",
         state.results,
         state.target,
         state.engine_version,
-        wall,
+        state.wall,
         state.settings.root,
     )
     if state.accepted:
@@ -83,10 +84,9 @@ def pytest_sessionfinish(session):
 
 def pytest_terminal_summary(terminalreporter, config):
     state: VerifyState = config._verify
-    if state.started is None:
+    if state.wall is None:
         return
-    wall = time.monotonic() - state.started
-    terminalreporter.write_line(results.overhead_line(state.results, wall))
+    terminalreporter.write_line(results.overhead_line(state.results, state.wall))
     terminalreporter.write_line(f"results: {state.settings.results_dir / 'results.json'}")
     terminalreporter.write_line(results.summary_line(state.results))
 
@@ -105,6 +105,7 @@ class VerifyState:
         self.accepted: list[tuple[Block, Command, list[str]]] = []
         self.live: list[PageRun] = []
         self.started: float | None = None
+        self.wall: float | None = None  # seconds from the first command to the end of the run
         self._client = None
         self.engine_version = "unknown"
         # Ctrl-C and a CI cancel (SIGTERM) both end in the same cleanup. SIGINT is
