@@ -50,8 +50,13 @@ def _browser_problem() -> str | None:
     return None
 
 
-def _require_or_skip(items, problem: str | None, variable: str) -> None:
-    if not items or problem is None:
+def _require_or_skip(items, find_problem, variable: str) -> None:
+    """Skip `items` with the reason find_problem() gives, or fail when `variable` is 1.
+    The probe runs only when some test needs what it checks."""
+    if not items:
+        return
+    problem = find_problem()
+    if problem is None:
         return
     if os.environ.get(variable) == "1":
         raise pytest.UsageError(f"{variable}=1 but {problem}")
@@ -61,11 +66,9 @@ def _require_or_skip(items, problem: str | None, variable: str) -> None:
 
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if item.get_closest_marker("browser")]
-    _require_or_skip(browser_items, _browser_problem() if browser_items else None, "REQUIRE_BROWSER")
+    _require_or_skip(browser_items, _browser_problem, "REQUIRE_BROWSER")
     docker_items = [item for item in items if item.get_closest_marker("docker")]
-    if not docker_items:
-        return
-    _require_or_skip(docker_items, _engine_problem(), "VERIFY_REQUIRE_ENGINE")
+    _require_or_skip(docker_items, _engine_problem, "VERIFY_REQUIRE_ENGINE")
 
 
 @pytest.fixture(scope="session")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import ROOT
 
 from image_bench.builds import parse_log
 from image_bench.lock import pins
 from image_bench.recipes import OURS, SEED, add_apt_package, private_caches
 from image_bench.report import checks, table
-
-REPO = Path(__file__).resolve().parents[1]
 
 BUILDKIT_LOG = """\
 #1 [internal] load build definition from Dockerfile.cpu
@@ -59,7 +56,7 @@ def test_private_caches_gives_each_mount_its_own_id_and_keeps_given_ids():
 
 def test_add_apt_package_to_the_real_dockerfiles():
     for recipe in (OURS, SEED):
-        text = (REPO / recipe.dockerfile).read_text()
+        text = (ROOT / recipe.dockerfile).read_text()
         assert add_apt_package(text, recipe).count(f"{recipe.apt_anchor} less") == 1
 
 
