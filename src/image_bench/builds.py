@@ -61,11 +61,16 @@ def docker_build(docker: str, context: Path, dockerfile: str, tag: str, env: dic
     return Build(seconds, downloaded, steps_run, wheels, debs)
 
 
+def _output(docker: str, env: dict[str, str], *args: str) -> str:
+    """What a docker command prints; a failure becomes one line, not a traceback."""
+    done = subprocess.run([docker, *args], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise BenchError(f"docker {args[0]} failed (exit {done.returncode}): {done.stderr.strip()[:300]}")
+    return done.stdout
+
+
 def image_size(docker: str, tag: str, env: dict[str, str]) -> int:
-    out = subprocess.run(
-        [docker, "image", "inspect", "--format", "{{.Size}}", tag], capture_output=True, text=True, env=env, check=True
-    )
-    return int(out.stdout)
+    return int(_output(docker, env, "image", "inspect", "--format", "{{.Size}}", tag))
 
 
 # Bytes of every installed distribution but pip itself: what the lock asked for.
@@ -84,27 +89,14 @@ print(total)
 
 
 def packages_bytes(docker: str, tag: str, env: dict[str, str]) -> int:
-    out = subprocess.run(
-        [docker, "run", "--rm", "--network", "none", tag, "python", "-c", PACKAGES_BYTES],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    return int(out.stdout)
+    return int(_output(docker, env, "run", "--rm", "--network", "none", tag, "python", "-c", PACKAGES_BYTES))
 
 
 def layers(docker: str, tag: str, env: dict[str, str]) -> list[dict]:
     """The image's layers, base first: the instruction that made each and its bytes."""
-    out = subprocess.run(
-        [docker, "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", tag],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
+    out = _output(docker, env, "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", tag)
     found = []
-    for line in reversed(out.stdout.splitlines()):
+    for line in reversed(out.splitlines()):
         size, _, created_by = line.partition("\t")
         found.append({"bytes": int(size), "created_by": " ".join(created_by.split())[:160]})
     return found
