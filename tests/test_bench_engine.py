@@ -104,4 +104,3 @@ def test_clean_removes_what_the_run_made_and_keeps_the_base_images_record(worksp
     docker_client.images.remove(fresh_base, force=True)
     workspace.clean()
     assert not (caches.cache_records(docker_client) & created)
-

@@ -10,7 +10,9 @@ from verify_tutorial.settings import load
 
 def arguments(*extra):
     settings = load(ROOT / "conf" / "verify.toml")
-    ours = argparse.Namespace(target="cpu", allow=["apptainer"], accept=False, verify_config="conf/verify.toml")
+    ours = argparse.Namespace(
+        target="cpu", allow=["apptainer"], accept=False, no_wait=False, verify_config="conf/verify.toml"
+    )
     return settings, pytest_arguments(settings, ours, list(extra))
 
 

@@ -1,7 +1,10 @@
-"""Normalizers and matching: what varies is ignored, what matters is not."""
+"""Matching: '...' elisions, whole-side normalizing, and diffs that show only real differences."""
 
-from verify_tutorial.match import accepted_output, matches
-from verify_tutorial.normalize import clean, normalize_line
+import re
+
+from verify_tutorial.accept import accepted_output
+from verify_tutorial.match import matches, unified_diff
+from verify_tutorial.normalize import Rule, clean
 
 PAGE_IMAGES = [
     "REPOSITORY            TAG       IMAGE ID       CREATED         SIZE",
@@ -22,14 +25,19 @@ def test_a_different_tag_does_not_match():
 
 
 def test_docker_ps_uptime_and_ids():
-    page = ['0c4c95909fd0   docker_practice_cpu:latest   "bash"   2 minutes ago   Up 2 minutes             dp']
-    real = ['5e1f00c2a9b4   docker_practice_cpu:latest   "bash"   Less than a second ago   Up Less than a second   dp']
+    header = "CONTAINER ID   IMAGE                        COMMAND   CREATED          STATUS         PORTS     NAMES"
+    page = [
+        header,
+        '0c4c95909fd0   docker_practice_cpu:latest   "bash"    2 minutes ago    Up 2 minutes             dp',
+    ]
+    real = [
+        "CONTAINER ID   IMAGE                        COMMAND   CREATED                  "
+        "STATUS                  PORTS     NAMES",
+        '5e1f00c2a9b4   docker_practice_cpu:latest   "bash"    Less than a second ago   '
+        "Up Less than a second             dp",
+    ]
     assert matches(page, real)
-
-
-def test_words_made_of_hex_letters_are_not_ids():
-    assert normalize_line("added decade") == "added decade"
-    assert normalize_line("id 3ee3cd6e8176 here") == "id <id> here"
+    assert not matches(page, [real[0], real[1].replace("dp", "dq")])
 
 
 def test_ellipsis_elides_any_lines_including_none():
@@ -37,6 +45,17 @@ def test_ellipsis_elides_any_lines_including_none():
     assert matches(["start", "...", "end"], ["start", "end"])
     assert not matches(["start", "...", "end"], ["start", "a"])
     assert not matches(["only"], ["only", "extra"])
+    assert matches(["..."], [])
+
+
+def test_ellipsis_keeps_the_table_header_in_force():
+    page = [PAGE_IMAGES[0], "...", PAGE_IMAGES[1]]
+    real = [REAL_IMAGES[0], "other   latest    aaaaaaaaaaaa   3 days ago   1GB", REAL_IMAGES[1]]
+    assert matches(page, real)
+
+
+def test_a_real_line_of_dots_is_not_a_wildcard():
+    assert not matches(["a"], ["..."])
 
 
 def test_clean_strips_ansi_carriage_returns_and_trailing_space():
@@ -47,3 +66,29 @@ def test_accept_keeps_head_and_tail_around_ellipsis():
     assert accepted_output(["a", "...", "z"], ["b", "c", "d", "e"]) == ["b", "...", "e"]
     assert accepted_output(["old"], ["new", "lines"]) == ["new", "lines"]
     assert accepted_output(["same"], ["same"]) == ["same"]
+
+
+def _changes(diff: str) -> list[str]:
+    return [line for line in diff.splitlines()[2:] if line[:1] in "-+"]
+
+
+def test_diff_shows_normalized_matches_as_context():
+    real = [REAL_IMAGES[0], REAL_IMAGES[1], "extra line"]
+    diff = unified_diff(PAGE_IMAGES, real, "page.md:3")
+    assert diff.startswith("--- expected (page.md:3)\n+++ actual")
+    assert _changes(diff) == ["+extra line"]
+    assert f" {REAL_IMAGES[1]}" in diff.splitlines()  # context shows the real line
+
+
+def test_diff_points_at_the_one_line_that_differs():
+    page = ["a", "...", "z", "x"]
+    diff = unified_diff(page, ["a", "b", "c", "z", "y"], "page.md:1")
+    assert _changes(diff) == ["-x", "+y"]  # the lines '...' stands for are context, not additions
+
+
+def test_extra_rules_add_a_projects_own_normalizer():
+    seed = Rule("seed", re.compile(r"seed \d+"), "seed <n>")
+    assert not matches(["seed 42"], ["seed 7"])
+    assert matches(["seed 42"], ["seed 7"], extra_rules=[seed])
+    assert matches(["seed 42"], ["seed 7"], extra_rules=[Rule("seed", r"seed \d+", "seed <n>")])
+    assert _changes(unified_diff(["seed 42", "a"], ["seed 7", "b"], "p", extra_rules=[seed])) == ["-a", "+b"]

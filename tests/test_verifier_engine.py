@@ -67,7 +67,7 @@ def test_existing_name_stops_the_run_and_is_left_alone(tiny_site, docker_client)
     try:
         result = run_verifier(tiny_site / "verify.toml")
         assert result.returncode == 6
-        assert "container 'verify_fixture_box', which already exists" in result.stderr
+        assert "already exist and are not this run's: container 'verify_fixture_box' (" in result.stderr
         assert "Traceback" not in result.stderr
         theirs.reload()
         assert theirs.status == "created"

@@ -20,9 +20,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verify_tutorial.__main__ import preflight as verify_preflight
 from verify_tutorial.engine import check_buildkit, connect
+from verify_tutorial.engine_session import EngineSession
 from verify_tutorial.errors import VerifyError
+from verify_tutorial.preflight import preflight
+from verify_tutorial.settings import load
 
 from . import caches
 from .errors import BenchError
@@ -58,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         docker = check_buildkit(env)
         engine = connect()
         if not args.no_verify:  # fail now, not after the builds, if the guide's names are taken
-            verify_preflight(
-                argparse.Namespace(verify_config=str(args.root / "conf/verify.toml"), target="cpu", allow=[])
-            )
+            check_guide_names(args.root / "conf" / "verify.toml")
         figures = measure(args, docker, env, engine)
     except (BenchError, VerifyError) as error:
         print(f"image-bench: {error}", file=sys.stderr)
@@ -78,6 +78,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'PASS' if check.passed else 'FAIL'}  {check.claim}: {check.detail}")
     print(f"\nfigures written to {args.output}")
     return 0 if all(c.passed for c in found) else 1
+
+
+def check_guide_names(verify_config: Path) -> None:
+    """Stop now, not after the builds, if a name the guide creates is taken.
+    The engine is let go at once: the bench's own verify runs take it later."""
+    settings = load(verify_config)
+    session = EngineSession(settings.root)
+    try:
+        preflight(settings, session)
+    finally:
+        session.close()
 
 
 def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) -> dict:

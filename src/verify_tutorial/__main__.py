@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from . import engine
-from .collect import collect_page
+from .engine_session import EngineSession
 from .errors import VerifyError
-from .options import ALLOWABLE, capabilities, skip_reason
-from .runner import shell_environment
+from .options import ALLOWABLE
+from .preflight import preflight
 from .settings import load
 
 EXIT_INTERRUPTED = 130
@@ -30,18 +29,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--allow", action="append", default=[], choices=ALLOWABLE)
     parser.add_argument("--accept", action="store_true")
+    parser.add_argument("--no-wait", action="store_true", help="refuse at once if another run holds the engine")
     parser.add_argument("--verify-config", default="conf/verify.toml")
     ours, pytest_args = parser.parse_known_args(argv)
     try:
-        settings = preflight(ours)
+        settings = load(Path(ours.verify_config))
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
-    settings.results_dir.mkdir(parents=True, exist_ok=True)
-    args = pytest_arguments(settings, ours, pytest_args)
-    status = pytest.main(args)
+    session = EngineSession(settings.root)
+    try:
+        unreadable = preflight(settings, session, ours.target, ours.allow, wait=not ours.no_wait)
+        settings.results_dir.mkdir(parents=True, exist_ok=True)
+        status = pytest.main(pytest_arguments(settings, ours, pytest_args), plugins=[session])
+    except VerifyError as error:
+        print(f"verify-tutorial: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        session.close()  # the proxy stops and the engine lock is released, whatever happened
     if status == pytest.ExitCode.INTERRUPTED:
         return EXIT_INTERRUPTED
+    if status == pytest.ExitCode.OK and unreadable:
+        return unreadable[0].exit_code
     return int(status)
 
 
@@ -59,33 +70,10 @@ def pytest_arguments(settings, ours: argparse.Namespace, extra: list[str]) -> li
         "--verify-config", ours.verify_config,
         *[f"--allow={capability}" for capability in ours.allow],
         *(["--accept"] if ours.accept else []),
+        *(["--no-wait"] if ours.no_wait else []),
         *extra,
         *([] if names_paths else [str(settings.pages)]),
     ]  # fmt: skip
-
-
-def preflight(options: argparse.Namespace):
-    settings = load(Path(options.verify_config))
-    if not settings.pages.is_dir():
-        raise VerifyError(f"no pages at {settings.pages}; check 'pages' in {options.verify_config}")
-    pages = sorted(settings.pages.rglob("*.md"))
-    blocks = [block for page in pages for block in collect_page(page, shown_as=settings.relative(page))]
-    available = capabilities(options.target, options.allow)
-    runnable = [b for b in blocks if skip_reason(b.options, available) is None]
-    if not runnable:
-        return settings
-    client = engine.connect()
-    engine.check_buildkit(shell_environment())
-    wanted: dict[tuple[str, str], str] = {}
-    for kind, names in settings.reserved.items():
-        for name in names:
-            wanted[(kind, name)] = f"{options.verify_config} [reserved]"
-    for block in runnable:
-        for command in block.commands:
-            for name in engine.names_used(command.text):
-                wanted.setdefault(name, f"{settings.relative(block.path)}:{command.line}")
-    engine.ensure_names_free(client, wanted)
-    return settings
 
 
 if __name__ == "__main__":

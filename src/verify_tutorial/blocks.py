@@ -12,12 +12,16 @@ from .errors import MalformedBlock
 PROMPT = re.compile(r"^(?:\((?P<label>[^)\s]+)\) )?\$ (?P<command>.*)$")
 # The one visible wildcard: a line of just "..." stands for any lines.
 ELLIPSIS = "..."
+# What bash shows before each line of a here-doc typed at an interactive prompt (PS2).
+HEREDOC_PROMPT = "> "
+# Ends a shell word, for the delimiter of a here-doc.
+_WORD_END = frozenset(" \t;&|<>()")
 
 
 @dataclass
 class Command:
     line: int  # 1-based line of the prompt in the source file
-    text: str  # the command, continuation lines joined with newlines
+    text: str  # the command, continuation lines and here-docs joined with newlines
     label: str | None  # "(gpu-host)" label without parentheses, if any
     expected: list[str]  # expected output lines, as the page shows them
     output_start: int  # 1-based line of the first output line (or where it would go)
@@ -42,11 +46,17 @@ class Block:
     line: int  # 1-based line of the opening fence
     commands: list[Command]
     options: Options
-    indent: str = ""  # indentation of the block's lines in the source
+    indent: str = ""  # what precedes each of the block's lines in the source: list indent, "> " of a quote
+    shown_as: str = ""  # the page as messages name it; the path when empty
+    source_sha256: str = ""  # digest of the page bytes the block was read from; "" when unknown
+
+    @property
+    def name(self) -> str:
+        return self.shown_as or str(self.path)
 
     @property
     def where(self) -> str:
-        return f"{self.path}:{self.line}"
+        return f"{self.name}:{self.line}"
 
 
 def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command]:
@@ -66,6 +76,7 @@ def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command
             continue
         start = i
         parts = [match["command"]]
+        heredocs = heredoc_delimiters(parts[-1])
         while parts[-1].endswith("\\"):
             i += 1
             if i >= len(lines):
@@ -73,6 +84,10 @@ def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command
                     f"{path}:{first_line + start}: command ends with '\\' but the block ends; finish the continued line"
                 )
             parts.append(lines[i])
+            heredocs += heredoc_delimiters(parts[-1])
+        # Bash reads here-doc bodies after the whole command line, in the order they were opened.
+        for delimiter, strip_tabs in heredocs:
+            i = _read_heredoc(path, first_line, lines, i, start, delimiter, strip_tabs, parts)
         i += 1
         commands.append(
             Command(
@@ -89,3 +104,93 @@ def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command
         while command.expected and not command.expected[-1].strip():
             command.expected.pop()
     return commands
+
+
+def _read_heredoc(
+    path: Path,
+    first_line: int,
+    lines: list[str],
+    i: int,
+    start: int,
+    delimiter: str,
+    strip_tabs: bool,
+    parts: list[str],
+) -> int:
+    """Append one here-doc's body and terminator (after lines[i]) to parts; the index of its terminator."""
+    how = f"write the body as bash shows it, each line prefixed by '{HEREDOC_PROMPT}', ending with '> {delimiter}'"
+    while True:
+        i += 1
+        if i >= len(lines):
+            raise MalformedBlock(
+                f"{path}:{first_line + start}: here-doc <<{delimiter} is never ended before the block ends; {how}"
+            )
+        line = lines[i]
+        if line.startswith(HEREDOC_PROMPT):
+            text = line[len(HEREDOC_PROMPT) :]
+        elif line == HEREDOC_PROMPT.rstrip():  # an empty body line, its trailing space trimmed by an editor
+            text = ""
+        else:
+            raise MalformedBlock(f"{path}:{first_line + i}: here-doc <<{delimiter} line lacks the '> ' prompt; {how}")
+        parts.append(text)
+        if (text.lstrip("\t") if strip_tabs else text) == delimiter:
+            return i
+
+
+def heredoc_delimiters(line: str) -> list[tuple[str, bool]]:
+    """The here-docs one command line opens, as (delimiter, strips leading tabs) for each '<<WORD' or '<<-WORD'.
+
+    Quoted text, comments, arithmetic '((...))' and here-strings '<<<' open none.
+    """
+    found: list[tuple[str, bool]] = []
+    quote = None
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote:
+            if char == "\\" and quote == '"':
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "\\":
+            i += 1
+        elif char == "#" and (i == 0 or line[i - 1] in " \t;&|("):
+            break
+        elif line.startswith("((", i):
+            end = line.find("))", i + 2)
+            i = len(line) if end < 0 else end + 2
+            continue
+        elif line.startswith("<<<", i):
+            i += 3
+            continue
+        elif line.startswith("<<", i):
+            strip_tabs = line.startswith("<<-", i)
+            i += 3 if strip_tabs else 2
+            while i < len(line) and line[i] in " \t":
+                i += 1
+            word, i = _shell_word(line, i)
+            if word:
+                found.append((word, strip_tabs))
+            continue
+        i += 1
+    return found
+
+
+def _shell_word(line: str, i: int) -> tuple[str, int]:
+    """The word starting at line[i] with its quotes removed, and the index after it."""
+    word = []
+    while i < len(line) and line[i] not in _WORD_END:
+        char = line[i]
+        if char in "'\"":
+            end = line.find(char, i + 1)
+            end = len(line) if end < 0 else end
+            word.append(line[i + 1 : end])
+            i = end + 1
+        elif char == "\\" and i + 1 < len(line):
+            word.append(line[i + 1])
+            i += 2
+        else:
+            word.append(char)
+            i += 1
+    return "".join(word), i

@@ -7,6 +7,7 @@ line offset of their body, the way the docutils renderer nests them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 
 from .blocks import Block, split_console
-from .errors import UnknownOption
+from .errors import MalformedBlock, PageNotText, UnknownOption
 from .options import MARKER, parse_options
 
 CONSOLE_LANGUAGES = frozenset({"console", "shell-session"})
@@ -25,6 +26,8 @@ CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode"})
 OPAQUE_DIRECTIVES = frozenset({"literalinclude", "math", "raw", "mermaid", "graphviz", "csv-table"})
 DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<argument>.*)$")
 OPTION_LINE = re.compile(r"^\s*:[\w-]+:")
+# The line breaks markdown-it counts lines by (str.splitlines also splits at \f, \x85, ...).
+LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @cache
@@ -33,14 +36,28 @@ def _parser():
     return create_md_parser(config, RendererHTML)
 
 
-def collect_page(path: Path, shown_as: str | None = None) -> list[Block]:
+def collect_page(path: Path, shown_as: str | None = None, data: bytes | None = None) -> list[Block]:
     """Every console block of one page, in source order.
 
     Errors name the page as `shown_as` (say, relative to the repository) when given.
+    `data` is the page's bytes when the caller already holds them.
     """
-    text = path.read_text(encoding="utf-8")
-    source_lines = text.splitlines()
-    return list(_collect(path, Path(shown_as or path), text, 0, source_lines))
+    name = Path(shown_as or path)
+    data = path.read_bytes() if data is None else data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise PageNotText(
+            f"{name}: not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}, line {line}); save it as UTF-8"
+        ) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark would hide a fence on the first line
+    blocks = list(_collect(path, name, text, 0, LINE_BREAK.split(text)))
+    digest = hashlib.sha256(data).hexdigest()
+    for block in blocks:
+        block.shown_as = str(name)
+        block.source_sha256 = digest
+    return blocks
 
 
 def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[str]):
@@ -49,16 +66,21 @@ def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[
         if token.type == "myst_line_comment":
             first = offset + token.map[0] + 1
             # One token can span several consecutive '%' lines.
-            for i, line in enumerate(token.content.splitlines()):
+            for i, line in enumerate(_lines(token.content)):
                 comments.append((first + i, line))
             continue
         if token.type not in ("fence", "colon_fence") or token.map is None:
             _no_pending_options(name, comments)
             comments = []
             continue
+        body = _lines(token.content)
+        if len(body) == token.map[1] - token.map[0] - 1:
+            # markdown-it ran the fence to the end of the page (or list item): no closing line in its span.
+            raise MalformedBlock(
+                f"{name}:{offset + token.map[0] + 1}: fence opened here is never closed; close it with {token.markup}"
+            )
         language, directive = _language(token.info)
         body_start = offset + token.map[0] + 1  # 0-based line index of the body's first line
-        body = token.content.splitlines()
         if language in CONSOLE_LANGUAGES:
             skipped = _skip_directive_options(body) if directive else 0
             lines = body[skipped:]
@@ -68,7 +90,7 @@ def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[
                 line=offset + token.map[0] + 1,
                 commands=split_console(name, first, lines),
                 options=parse_options(name, comments),
-                indent=_indent_of(source_lines, first - 1),
+                indent=_prefix_of(source_lines, first - 1, lines[0] if lines else ""),
             )
         elif directive and directive not in CODE_DIRECTIVES | OPAQUE_DIRECTIVES:
             skipped = _skip_directive_options(body)
@@ -103,10 +125,19 @@ def _skip_directive_options(body: list[str]) -> int:
     return count
 
 
-def _indent_of(source_lines: list[str], index: int) -> str:
+def _lines(content: str) -> list[str]:
+    """A token's lines; markdown-it has already turned every line break into \\n."""
+    lines = content.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _prefix_of(source_lines: list[str], index: int, content: str) -> str:
+    """What precedes a block line's content in the source: a list's indent, a quote's '> '."""
     if index >= len(source_lines):
         return ""
     line = source_lines[index]
+    if content and line.endswith(content):
+        return line[: len(line) - len(content)]
     return line[: len(line) - len(line.lstrip())]
 
 

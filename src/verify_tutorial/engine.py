@@ -1,7 +1,6 @@
-"""The Docker engine: is it there, can it BuildKit, and what did a run create.
+"""The Docker engine: is it there, can it BuildKit, and which names do pages create.
 
-A run owns exactly what appeared during it: the containers, images, networks
-and volumes present before it started are recorded and never touched.
+What a run owns and removes is decided by labels: see ownership.py.
 """
 
 from __future__ import annotations
@@ -10,12 +9,11 @@ import re
 import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 
 import docker
 import docker.errors
 
-from .errors import BuildKitMissing, EngineUnreachable, NameTaken
+from .errors import BuildKitMissing, EngineUnreachable
 
 HOW_TO_START = "start one (sudo systemctl start docker), or provision this host with 'bash conf/provision.sh' as root"
 
@@ -54,64 +52,6 @@ def check_buildkit(env: dict[str, str]) -> str:
     return docker_cli
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    containers: frozenset[str]
-    images: frozenset[str]
-    tags: frozenset[str]
-    networks: frozenset[str]
-    volumes: frozenset[str]
-
-
-def snapshot(client: docker.DockerClient) -> Snapshot:
-    images = client.images.list(all=True)
-    return Snapshot(
-        containers=frozenset(c.id for c in client.containers.list(all=True)),
-        images=frozenset(i.id for i in images),
-        tags=frozenset(t for i in images for t in i.tags),
-        networks=frozenset(n.id for n in client.networks.list()),
-        volumes=frozenset(v.name for v in client.volumes.list()),
-    )
-
-
-def remove_created(client: docker.DockerClient, before: Snapshot) -> list[str]:
-    """Remove what exists now but not in `before`; returns what was removed."""
-    removed = []
-    for container in client.containers.list(all=True):
-        if container.id not in before.containers:
-            _quietly(container.remove, force=True, v=True)
-            removed.append(f"container {container.name}")
-    # Newest first, so that child images go before their parents.
-    images = sorted(client.images.list(all=True), key=lambda i: i.attrs.get("Created", ""), reverse=True)
-    for image in images:
-        if image.id not in before.images:
-            _quietly(client.images.remove, image.id, force=True, noprune=False)
-            removed.append(f"image {(image.tags or [image.short_id])[0]}")
-        else:  # an old image that a build of the run gave a new tag: untag only
-            for tag in set(image.tags) - before.tags:
-                _quietly(client.images.remove, tag, noprune=True)
-                removed.append(f"tag {tag}")
-    for network in client.networks.list():
-        if network.id not in before.networks:
-            _quietly(network.remove)
-            removed.append(f"network {network.name}")
-    for volume in client.volumes.list():
-        if volume.name not in before.volumes:
-            _quietly(volume.remove, force=True)
-            removed.append(f"volume {volume.name}")
-    return removed
-
-
-def _quietly(action, *args, **kwargs):
-    try:
-        action(*args, **kwargs)
-    except docker.errors.NotFound:
-        pass  # already gone with its parent
-    except docker.errors.APIError as error:
-        if error.status_code != 404:
-            raise
-
-
 # Options by which a command names something it creates.
 _CONTAINER_NAME = ("--name",)
 _IMAGE_TAG = ("--tag", "-t")
@@ -138,22 +78,3 @@ def names_used(command: str) -> set[tuple[str, str]]:
         elif word in ("network", "volume") and value == "create" and i + 2 < len(words):
             names.add((word, words[-1]))
     return names
-
-
-def ensure_names_free(client: docker.DockerClient, names: dict[tuple[str, str], str]) -> None:
-    """Stop before anything runs if a name the pages use already belongs to something."""
-    lookups = {
-        "container": client.containers.get,
-        "image": client.images.get,
-        "network": client.networks.get,
-        "volume": client.volumes.get,
-    }
-    for (kind, name), where in sorted(names.items(), key=lambda item: item[1]):
-        try:
-            lookups[kind](name)
-        except docker.errors.APIError:  # NotFound among them: the name is free
-            continue
-        raise NameTaken(
-            f"{where}: the guide creates {kind} '{name}', which already exists and is not ours to remove; "
-            f"remove or rename it yourself (docker {kind} rm {name}), then run again"
-        )

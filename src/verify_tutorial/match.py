@@ -3,44 +3,65 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 from .blocks import ELLIPSIS
-from .normalize import normalize_line
+from .normalize import Rule, normalize_lines, same
+
+# An expected line left unmatched costs more than an extra real line, so that among
+# equally short diffs the one that matches the page's lines (not '...') is shown.
+MISSING = 2
 
 
-def matches(expected: list[str], actual: list[str]) -> bool:
+def matches(expected: list[str], actual: list[str], extra_rules: Iterable[Rule] = ()) -> bool:
     """True when the lines agree after normalizing; a '...' line stands for any lines."""
-    want = [None if line.strip() == ELLIPSIS else normalize_line(line) for line in expected]
-    got = [normalize_line(line) for line in actual]
+    return _costs(expected, actual, extra_rules)[0][-1][-1] == 0
 
-    # reachable[j]: the expected lines so far can account for exactly got[:j].
-    reachable = [True] + [False] * len(got)
-    for pattern in want:
-        if pattern is None:  # '...' elides any number of lines, none included
-            for j in range(1, len(got) + 1):
-                reachable[j] = reachable[j] or reachable[j - 1]
+
+def unified_diff(expected: list[str], actual: list[str], where: str, extra_rules: Iterable[Rule] = ()) -> str:
+    """A diff in which lines that match after normalizing are context, so the real difference stands out.
+
+    Context lines show the actual output; lines a '...' stands for show as context too.
+    """
+    cost, want, got = _costs(expected, actual, extra_rules)
+    shown: list[str] = []  # the expected side as displayed: matched lines replaced by the real ones
+    i, j = len(want), len(got)
+    while i or j:
+        wild = i and expected[i - 1].strip() == ELLIPSIS
+        if wild and j and cost[i][j] == cost[i][j - 1]:  # '...' stands for this real line
+            shown.append(actual[j - 1])
+            j -= 1
+        elif wild:
+            i -= 1
+        elif i and j and cost[i][j] == cost[i - 1][j - 1] and same(want[i - 1], got[j - 1]):
+            shown.append(actual[j - 1])
+            i, j = i - 1, j - 1
+        elif i and cost[i][j] == cost[i - 1][j] + MISSING:
+            shown.append(expected[i - 1])
+            i -= 1
         else:
-            reachable = [False] + [reachable[j] and got[j] == pattern for j in range(len(got))]
-    return reachable[-1]
-
-
-def unified_diff(expected: list[str], actual: list[str], where: str) -> str:
-    lines = difflib.unified_diff(expected, actual, f"expected ({where})", "actual", lineterm="", n=3)
+            j -= 1  # a real line the page lacks: only on the actual side
+    lines = difflib.unified_diff(shown[::-1], actual, f"expected ({where})", "actual", lineterm="", n=3)
     return "\n".join(lines)
 
 
-def accepted_output(expected: list[str], actual: list[str]) -> list[str]:
-    """What accept mode writes: the real output, keeping a head/tail '...' elision.
+def _costs(expected: list[str], actual: list[str], extra_rules: Iterable[Rule]):
+    """cost[i][j]: the cost of unmatched lines when expected[:i] accounts for actual[:j].
 
-    With no '...' the real output replaces the old. With one, the lines shown
-    before and after it stay as many as before, now from the real output.
+    Each side is normalized once, as a whole, so a table's header types the rows below it.
     """
-    if matches(expected, actual):
-        return expected
-    marks = [i for i, line in enumerate(expected) if line.strip() == ELLIPSIS]
-    if not marks:
-        return list(actual)
-    head, tail = marks[0], len(expected) - marks[-1] - 1
-    if head + tail >= len(actual):
-        return list(actual)
-    return [*actual[:head], expected[marks[0]], *(actual[len(actual) - tail :] if tail else [])]
+    rules = list(extra_rules)
+    want, got = normalize_lines(expected, rules), normalize_lines(actual, rules)
+    cost = [list(range(len(got) + 1))]
+    for i, pattern in enumerate(want):
+        if expected[i].strip() == ELLIPSIS:  # '...' elides any number of lines, none included
+            row = [cost[i][0]]
+            for j in range(len(got)):
+                row.append(min(cost[i][j + 1], row[j]))
+        else:
+            row = [cost[i][0] + MISSING]
+            for j, line in enumerate(got):
+                best = min(cost[i][j + 1] + MISSING, row[j] + 1)
+                row.append(cost[i][j] if cost[i][j] < best and same(pattern, line) else best)
+        cost.append(row)
+    return cost, want, got

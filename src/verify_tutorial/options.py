@@ -13,6 +13,7 @@ each command), stdin (scripted input, given through a pty), pty (a flag).
 
 from __future__ import annotations
 
+import math
 import shlex
 import shutil
 from dataclasses import replace
@@ -61,12 +62,24 @@ def _apply(options: Options, where: str, word: str) -> Options:
         return replace(options, requires=options.requires | wanted)
     if key == "skip":
         return replace(options, skip=value or "skipped by the page")
-    if key in ("timeout", "exit"):
+    if key == "timeout":
         try:
-            number = float(value) if key == "timeout" else int(value)
+            seconds = float(value)
         except ValueError:
-            raise UnknownOption(f"{where}: verify option {key}={value!r} is not a number") from None
-        return replace(options, **{key: number})
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise UnknownOption(
+                f"{where}: verify option timeout={value!r} is not a positive number of seconds; "
+                "write one such as timeout=300"
+            )
+        return replace(options, timeout=seconds)
+    if key == "exit":
+        if not (value.isascii() and value.isdigit() and int(value) <= 255):
+            raise UnknownOption(
+                f"{where}: verify option exit={value!r} is not an exit status; "
+                "write a whole number 0 to 255, as in exit=1"
+            )
+        return replace(options, exit=int(value))
     if key == "session":
         return replace(options, session=value)
     if key in ("setup", "teardown"):

@@ -6,15 +6,17 @@ their own modules so they can be tested without pytest's machinery.
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from . import accept, engine, results
+from . import accept, results
 from .blocks import Block, Command
 from .collect import collect_page
+from .engine_session import EngineSession
+from .errors import EngineLost, NameTaken, PageNotText, UnsafeAccept, VerifyError
+from .interrupts import InterruptPolicy
 from .options import ALLOWABLE, capabilities, skip_reason
 from .runner import PageRun, Result, StepFailed, shell_environment
 from .settings import load
@@ -33,6 +35,7 @@ def pytest_addoption(parser):
         help="run blocks that need this (repeatable)",
     )
     group.addoption("--accept", action="store_true", help="write real output into the pages")
+    group.addoption("--no-wait", action="store_true", help="refuse at once if another run holds the engine")
     group.addoption("--verify-config", default="conf/verify.toml", help="settings file")
 
 
@@ -60,26 +63,41 @@ def pytest_collection_finish(session):
             where = f"{item.parent.display()}:{item.block.line}"
             reporter.write_line(f"{where}  {len(item.block.commands)} command(s)  {verdict}")
     state.started = time.monotonic()
+    state.interrupts.install()
 
 
-def pytest_sessionfinish(session):
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown, so every page is cleaned up first
+def pytest_sessionfinish(session, exitstatus):
     state: VerifyState = session.config._verify
-    state.close_all()
+    with state.interrupts.cleaning():
+        state.close_all()
+        state.close_engine()
+    state.interrupts.uninstall()
     if state.started is None:
         return
     # One wall time for the results file and the summary line below.
     state.wall = time.monotonic() - state.started
+    if state.accepted and (state.interrupts.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED):
+        _say(session.config, "accept: the run was interrupted, so no page was rewritten")
+    elif state.accepted:
+        try:
+            written = accept.rewrite(state.accepted, show=lambda text: _say(session.config, text))
+        except UnsafeAccept as error:
+            _say(session.config, f"accept: {error}; no page was rewritten")
+            state.exit_status = state.exit_status or error.exit_code
+        else:
+            _say(session.config, f"accept: rewrote {len(written)} page(s)")
+    # Written after any rewrite, so each page's digest is that of the page as it is now.
     results.write_results(
         state.settings.results_dir / "results.json",
         state.results,
         state.target,
-        state.engine_version,
+        state.engine.version,
         state.wall,
         state.settings.root,
     )
-    if state.accepted:
-        written = accept.rewrite(state.accepted, show=lambda text: _say(session.config, text))
-        _say(session.config, f"accept: rewrote {len(written)} page(s)")
+    if state.exit_status is not None:
+        session.exitstatus = state.exit_status
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -92,7 +110,7 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 class VerifyState:
-    """What one verify run shares between pages: settings, engine, results."""
+    """What one verify run shares between pages: settings, engine session, results."""
 
     def __init__(self, config):
         self.config = config
@@ -106,22 +124,32 @@ class VerifyState:
         self.live: list[PageRun] = []
         self.started: float | None = None
         self.wall: float | None = None  # seconds from the first command to the end of the run
-        self._client = None
-        self.engine_version = "unknown"
-        # Ctrl-C and a CI cancel (SIGTERM) both end in the same cleanup. SIGINT is
-        # set explicitly: a process started in the background inherits it ignored.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+        self.exit_status: int | None = None  # a verify-specific status that overrides pytest's
+        self.interrupts = InterruptPolicy(lambda text: _say(config, text))
+        # The CLI hands over the session it opened in its preflight; run by pytest
+        # alone, the plugin opens one itself when a page first needs the engine.
+        given = [p for p in config.pluginmanager.get_plugins() if isinstance(p, EngineSession)]
+        self.engine = given[0] if given else EngineSession(self.settings.root)
+        self.owns_engine = not given
 
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = engine.connect()
-            self.engine_version = self._client.version().get("Version", "unknown")
-        return self._client
+    def open_engine(self) -> EngineSession:
+        if not self.engine.is_open:
+            self.engine.open(wait=not self.config.getoption("no_wait"), say=lambda text: _say(self.config, text))
+        return self.engine
+
+    def close_engine(self) -> None:
+        if self.owns_engine:
+            self.engine.close()
 
     def skip_reason(self, block: Block) -> str | None:
         return skip_reason(block.options, self.available)
+
+    def fail_run(self, error: VerifyError, session) -> None:
+        """A fault that ends the whole run (the engine gone): one line, its own exit status."""
+        if self.exit_status is None:
+            self.exit_status = error.exit_code
+            _say(self.config, f"verify-tutorial: {error}")
+        session.shouldstop = str(error)
 
     def close_all(self):
         while self.live:
@@ -130,7 +158,14 @@ class VerifyState:
 
 class GuidePage(pytest.File):
     def collect(self):
-        self.blocks = collect_page(self.path, shown_as=self.display())
+        state: VerifyState = self.config._verify
+        try:
+            self.blocks = collect_page(self.path, shown_as=self.display())
+        except PageNotText as error:
+            # Named in one line; the other pages still run.
+            _say(self.config, f"verify-tutorial: {error}; its blocks are not run")
+            state.exit_status = state.exit_status or error.exit_code
+            self.blocks = []
         for block in self.blocks:
             for command in block.commands:
                 first_line = command.text.splitlines()[0]
@@ -142,20 +177,29 @@ class GuidePage(pytest.File):
         state: VerifyState = self.config._verify
         if all(state.skip_reason(block) for block in self.blocks):
             return  # nothing runs here; no copy, no engine needed
-        client = state.client
-        self.before = engine.snapshot(client)
-        self.page_run = PageRun(state.settings.project, self.display(), state.env)
+        try:
+            engine = state.open_engine()
+        except VerifyError as error:
+            pytest.exit(f"verify-tutorial: {error}", returncode=error.exit_code)
+        env = {**state.env, "DOCKER_HOST": engine.docker_host}
+        self.page_run = PageRun(state.settings.project, self.display(), env, engine.identity.temp_dir("page"))
         state.live.append(self.page_run)
         self.addfinalizer(self._cleanup)
 
     def _cleanup(self):
         state: VerifyState = self.config._verify
-        removed = engine.remove_created(state.client, self.before)
-        if removed:
-            _say(self.config, f"cleanup {self.display()}: removed {', '.join(removed)}")
-        if self.page_run in state.live:
-            state.live.remove(self.page_run)
-        self.page_run.close()
+        with state.interrupts.cleaning():
+            try:
+                removed = state.engine.clean_up()
+            except EngineLost as error:
+                lost = EngineLost(f"{self.display()}: {error}; the next run removes what is left")
+                state.fail_run(lost, self.session)
+                removed = []
+            if removed:
+                _say(self.config, f"cleanup {self.display()}: removed {', '.join(removed)}")
+            if self.page_run in state.live:
+                state.live.remove(self.page_run)
+            self.page_run.close()
 
     def display(self) -> str:
         return self.config._verify.settings.relative(self.path)
@@ -183,12 +227,31 @@ class CommandItem(pytest.Item):
             result = run.run_step(self.block, self.command, timeout, state.accept, progress.feed)
         except StepFailed as failure:
             state.results.append(failure.result)
+            self._explain(failure)
             raise
         finally:
             progress.done()
         state.results.append(result)
         if result.status == "accepted":
             state.accepted.append((self.block, self.command, result.actual))
+
+    def _explain(self, failure: StepFailed) -> None:
+        """A failure caused by the engine going away, or by a name someone else took
+        during the run, ends the run with its own status instead of a page of errors."""
+        state: VerifyState = self.config._verify
+        where = f"{self.parent.display()}:{self.command.line}"
+        if not state.engine.reachable():
+            state.fail_run(
+                EngineLost(f"{where}: the Docker engine stopped answering; start it again and rerun"), self.session
+            )
+        elif failure.collision:
+            state.fail_run(
+                NameTaken(
+                    f"{where}: {failure.collision}, taken by something not of this run while it ran; "
+                    "remove or rename it, then run again"
+                ),
+                self.session,
+            )
 
     def _record(self, status: str, reason: str):
         self.config._verify.results.append(
@@ -215,6 +278,15 @@ def pytest_runtest_makereport(item, call):
     """A block skipped by its options still counts in the results file."""
     if isinstance(item, CommandItem) and call.when == "setup" and item.get_closest_marker("skip"):
         item._record("skipped", item.get_closest_marker("skip").kwargs.get("reason", ""))
+
+
+@pytest.hookimpl(wrapper=True, specname="pytest_runtest_makereport")
+def _skips_at_the_page(item, call):
+    """Skip lines in the summary point at the page's line, not at this module."""
+    report = yield
+    if isinstance(item, CommandItem) and report.skipped and isinstance(report.longrepr, tuple):
+        report.longrepr = (item.parent.display(), item.command.line, report.longrepr[2])
+    return report
 
 
 class _Progress:
@@ -253,7 +325,3 @@ def _say(config, text: str):
             reporter.write_line(text)
     else:
         reporter.write_line(text)
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,27 @@ class Result:
 
 
 class StepFailed(Exception):
-    def __init__(self, result: Result, report: str):
+    def __init__(self, result: Result, report: str, collision: str | None = None):
         super().__init__(report)
         self.result = result
         self.report = report
+        self.collision = collision  # "container name dp", when the engine refused a taken name
+
+
+# How the engine refuses a name that is taken (containers; networks and volumes differ).
+_NAME_CONFLICT = re.compile(
+    r'Conflict\. The (?P<kind>container) name "/(?P<name>[^"]+)" is already in use'
+    r"|network with name (?P<network>\S+) already exists"
+)
+
+
+def name_collision(output: str) -> str | None:
+    match = _NAME_CONFLICT.search(output)
+    if match is None:
+        return None
+    if match["network"]:
+        return f"network name {match['network']}"
+    return f"container name {match['name']}"
 
 
 def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -55,9 +73,9 @@ def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 class PageRun:
     """The live state of one page being verified."""
 
-    def __init__(self, project: Path, display: str, env: dict[str, str]):
+    def __init__(self, project: Path, display: str, env: dict[str, str], tmp: Path):
         self.display = display
-        self.tmp = Path(tempfile.mkdtemp(prefix="verify-tutorial-"))
+        self.tmp = tmp  # the page's own, removed by close()
         self.workdir = self.tmp / project.name
         shutil.copytree(project, self.workdir, symlinks=True)
         self.env = {"HOME": str(self.tmp), **env}  # a home of its own only if the user has none
@@ -105,18 +123,22 @@ class PageRun:
             actual=actual,
         )
         problem = self._problem(block, command, outcome, actual)
-        if problem is None and command is block.commands[-1]:
-            for hidden in block.options.teardown:
-                result.hidden_duration += self._hidden(shell, hidden, timeout, command.line, "teardown")
-        if problem is None:
-            return result
         if problem == "output" and accept:
-            result.status = "accepted"
+            result.status, problem = "accepted", None
+        if problem is None:
+            if command is block.commands[-1]:
+                result.hidden_duration += self._teardown(shell, block, timeout, command.line)
             return result
         result.status = "failed"
         result.reason = self._reason(problem, outcome, block, timeout)
         self.failed_at = where
-        raise StepFailed(result, self._report(where, command, result))
+        # The block ends here: its teardown still runs, and cannot hide this failure.
+        with contextlib.suppress(StepFailed):
+            result.hidden_duration += self._teardown(shell, block, timeout, command.line)
+        raise StepFailed(result, self._report(where, command, result), name_collision(outcome.output))
+
+    def _teardown(self, shell: PageShell, block: Block, timeout: float, line: int) -> float:
+        return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in block.options.teardown)
 
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -14,6 +14,7 @@ DEFAULT_FILE = Path("conf/verify.toml")
 @dataclass(frozen=True)
 class Settings:
     root: Path
+    source: Path  # the settings file itself
     pages: Path
     project: Path
     results_dir: Path
@@ -42,6 +43,7 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
     root = (path.parent / data.get("root", ".")).resolve()
     return Settings(
         root=root,
+        source=path,
         pages=root / data.get("pages", "docs"),
         project=root / data.get("project", "docker-practice"),
         results_dir=root / data.get("results_dir", "build/verify"),

@@ -1,0 +1,146 @@
+"""One run's hold on the Docker engine: lock, reaper, proxy, names, clean-up.
+
+session = EngineSession(settings.root)
+session.open(wait=True, say=print)     # connect, lock, reap dead runs, start the proxy
+session.ensure_names_free(wanted)      # every taken name at once, or NameTaken
+env["DOCKER_HOST"] = session.docker_host
+...                                    # the page's commands
+session.clean_up(say)                  # what this run created; nothing else
+session.close()                        # stop the proxy, release the lock
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from . import engine, ownership
+from .enginelock import EngineLock
+from .errors import EngineLost, EngineUnreachable, NameTaken
+from .proxy import DockerProxy
+
+# What a lost engine looks like from docker-py.
+ENGINE_ERRORS = (requests.exceptions.ConnectionError, docker.errors.DockerException, OSError)
+
+
+def upstream_socket() -> str:
+    """The engine's unix socket, as the docker CLI would find it from DOCKER_HOST."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        raise EngineUnreachable(
+            f"DOCKER_HOST={host}: only a local engine on a unix socket can be verified against; "
+            "unset DOCKER_HOST or point it at unix:///path/to/docker.sock"
+        )
+    return host[len("unix://") :]
+
+
+class EngineSession:
+    def __init__(self, clone: Path):
+        self.identity = ownership.RunIdentity.new(clone)
+        self.client: docker.DockerClient | None = None
+        self.version = "unknown"
+        self._lock: EngineLock | None = None
+        self._proxy: DockerProxy | None = None
+        self._proxy_dir: Path | None = None
+        self._tags_before: set[str] = set()
+
+    @property
+    def is_open(self) -> bool:
+        return self._proxy is not None
+
+    @property
+    def docker_host(self) -> str:
+        assert self._proxy is not None, "open() first"
+        return self._proxy.docker_host
+
+    def open(self, wait: bool, say: Callable[[str], None]) -> None:
+        if self.is_open:
+            return
+        upstream = upstream_socket()
+        self.client = engine.connect()
+        info = self.client.info()
+        self.version = self.client.version().get("Version", "unknown")
+        self._lock = EngineLock(info.get("ID") or upstream, self._holder())
+        self._lock.acquire(wait, say)
+        ownership.reap(self.client, self.identity, say)
+        self._tags_before = {t for i in self.client.images.list() for t in i.tags}
+        self._proxy_dir = self.identity.temp_dir("proxy")
+        self._proxy = DockerProxy(self._proxy_dir / "docker.sock", upstream, self.identity.labels).start()
+
+    def ensure_names_free(self, wanted: dict[tuple[str, str], str]) -> None:
+        """Refuse, listing every one at once, names the pages create that exist and are not ours."""
+        assert self.client is not None
+        taken = [(kind, name, where) for (kind, name), where in sorted(wanted.items()) if self._exists(kind, name)]
+        if not taken:
+            return
+        listed = "; ".join(f"{kind} '{name}' ({where})" for kind, name, where in taken)
+        commands = " && ".join(_removal_command(kind, name) for kind, name, _ in taken)
+        raise NameTaken(
+            f"the guide creates names that already exist and are not this run's: {listed}. "
+            f"If they are yours to lose, remove them ({commands}), or rename them; then run again"
+        )
+
+    def clean_up(self) -> list[str]:
+        """Remove what this run's commands created so far; returns what, as words.
+        Raises EngineLost if the engine does not answer."""
+        assert self.client is not None and self._proxy is not None
+        tags = self._proxy.recorded.tags - self._tags_before
+        self._proxy.recorded.tags.clear()
+        try:
+            return ownership.remove_run(self.client, self.identity.run_id, tags)
+        except ENGINE_ERRORS as error:
+            raise EngineLost(f"the engine stopped answering during clean-up ({_first_line(error)})") from None
+
+    def reachable(self) -> bool:
+        try:
+            return self.client is not None and bool(self.client.ping())
+        except ENGINE_ERRORS:
+            return False
+
+    def close(self) -> None:
+        if self._proxy is not None:
+            self._proxy.stop()
+            self._proxy = None
+        if self._proxy_dir is not None:
+            shutil.rmtree(self._proxy_dir, ignore_errors=True)
+            self._proxy_dir = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _holder(self) -> dict[str, str]:
+        i = self.identity
+        return {"pid": str(i.pid), "clone": i.clone, "started": i.started, "run": i.run_id}
+
+    def _exists(self, kind: str, name: str) -> bool:
+        assert self.client is not None
+        lookup = {
+            "container": self.client.containers.get,
+            "image": self.client.images.get,
+            "network": self.client.networks.get,
+            "volume": self.client.volumes.get,
+        }[kind]
+        try:
+            lookup(name)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+
+def _removal_command(kind: str, name: str) -> str:
+    return {
+        "container": f"docker rm --force {name}",
+        "image": f"docker image rm {name}",
+        "network": f"docker network rm {name}",
+        "volume": f"docker volume rm {name}",
+    }[kind]
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:160]

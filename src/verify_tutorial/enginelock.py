@@ -1,0 +1,76 @@
+"""One verify run per engine at a time, on this host.
+
+Two runs on one engine would fight over the names the guide uses (`dp`, the
+image tags). The first run holds an flock on a file named after the engine;
+a second waits for it (saying who holds it) or, with --no-wait, refuses at
+once. The kernel drops the lock when its holder dies, even by SIGKILL, so a
+dead run never blocks the next.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import EngineBusy
+
+WAIT_REPORT_EVERY = 60.0  # seconds between "still waiting" lines
+
+
+class EngineLock:
+    def __init__(self, engine_id: str, holder: dict[str, str]):
+        digest = hashlib.sha256(engine_id.encode()).hexdigest()[:16]
+        self.path = Path(tempfile.gettempdir()) / f"verify-tutorial-engine-{digest}.lock"
+        self.holder = holder
+        self._fd: int | None = None
+
+    def acquire(self, wait: bool, say: Callable[[str], None]) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        if not self._try(fd):
+            who = self._describe_holder()
+            if not wait:
+                os.close(fd)
+                raise EngineBusy(f"another verify run holds this engine ({who}); wait for it, or run without --no-wait")
+            say(f"waiting: another verify run holds this engine ({who})")
+            last = time.monotonic()
+            while not self._try(fd, block_for=1.0):
+                if time.monotonic() - last >= WAIT_REPORT_EVERY:
+                    say(f"still waiting for the run holding this engine ({self._describe_holder()})")
+                    last = time.monotonic()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(self.holder).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @staticmethod
+    def _try(fd: int, block_for: float = 0.0) -> bool:
+        deadline = time.monotonic() + block_for
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.1)
+
+    def _describe_holder(self) -> str:
+        try:
+            holder = json.loads(self.path.read_text() or "{}")
+        except (OSError, ValueError):
+            holder = {}
+        if not holder:
+            return "a run that is just starting"
+        return f"pid {holder.get('pid')}, clone {holder.get('clone')}, since {holder.get('started')}"

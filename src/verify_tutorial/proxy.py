@@ -1,0 +1,329 @@
+"""A Docker API proxy that labels what a run's commands create.
+
+The page's shell gets DOCKER_HOST pointing at a socket of ours; every request
+goes on to the real engine unchanged, except the calls that create something:
+containers, networks, volumes and builds get the run's labels, and the tags a
+build, commit or tag call names are recorded. Whatever makes the call (the
+docker CLI, `make`, a script, `docker compose`) is attributed alike, and
+nobody else's objects carry our labels, so clean-up can never take them.
+
+Streams pass through as they come. A hijacked connection (`docker run -it`,
+`exec`, attach, BuildKit's session) becomes a plain two-way pipe once the
+engine switches protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+# Calls whose JSON body takes a "Labels" object.
+_LABELLED_BODIES = ("/containers/create", "/networks/create", "/volumes/create")
+# Calls that may hand the connection over to a raw stream (attach, exec start).
+_HIJACKING = ("/attach", "/start")
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    hijacked: bool = False
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class Recorded:
+    """What the run's commands asked the engine to create, as the proxy saw it."""
+
+    tags: set[str] = field(default_factory=set)
+
+
+class DockerProxy:
+    """Serve `socket_path`, forwarding to the engine at `upstream` (a unix socket path)."""
+
+    def __init__(self, socket_path: Path, upstream: str, labels: dict[str, str]):
+        self.socket_path = socket_path
+        self.upstream = upstream
+        self.labels = labels
+        self.recorded = Recorded()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="docker-proxy", daemon=True)
+        self._ready = threading.Event()
+        self._server: asyncio.base_events.Server | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    def start(self) -> DockerProxy:
+        self._thread.start()
+        self._ready.wait()
+        if self._failure is not None:
+            raise self._failure
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._server = self._loop.run_until_complete(
+                asyncio.start_unix_server(self._client, path=str(self.socket_path))
+            )
+        except OSError as error:
+            self._failure = error
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        # Stopped: no new connections, and every open one ends here, not in a closed loop.
+        self._server.close()
+        tasks = asyncio.all_tasks(self._loop)
+        for task in tasks:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        self._loop.close()
+
+    async def _client(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            engine_r, engine_w = await asyncio.open_unix_connection(self.upstream)
+        except OSError:
+            await _answer_unreachable(client_w)
+            return
+        pending: asyncio.Queue[_Request] = asyncio.Queue()  # requests sent, awaiting their response
+        upward = asyncio.ensure_future(self._requests(client_r, engine_w, pending))
+        downward = asyncio.ensure_future(self._responses(engine_r, client_w, pending))
+        try:
+            await asyncio.wait({upward, downward})
+        finally:
+            for task in (upward, downward):
+                task.cancel()
+            for writer in (engine_w, client_w):
+                with contextlib.suppress(Exception):
+                    writer.close()
+
+    async def _requests(self, reader, writer, pending: asyncio.Queue) -> None:
+        """Client to engine: requests, rewritten where they create something."""
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while (head := await _read_head(reader)) is not None:
+                request_line, headers = head
+                method, target, version = request_line.split(" ", 2)
+                request = _Request(method, _api_path(target))
+                await pending.put(request)
+                if method == "POST" and request.path.endswith(_LABELLED_BODIES) and "content-length" in headers:
+                    body = await reader.readexactly(int(headers.get("content-length")))
+                    body = await self._label_body(request.path, body)
+                    headers.set("Content-Length", str(len(body)))
+                    writer.write(_render(request_line, headers) + body)
+                else:
+                    if method == "POST":
+                        target = self._note_target(request.path, target)
+                    writer.write(_render(f"{method} {target} {version}", headers))
+                    await _copy_body(reader, writer, headers)
+                await writer.drain()
+                if "upgrade" in headers.get("connection", "").lower() or request.path.endswith(_HIJACKING):
+                    # Wait for the answer: a protocol switch turns this connection into a raw pipe.
+                    await request.answered.wait()
+                    if request.hijacked:
+                        break
+        # After a hijack, or at the client's end of input, bytes pass as they are.
+        await _pipe(reader, writer)
+
+    async def _responses(self, reader, writer, pending: asyncio.Queue) -> None:
+        """Engine to client: responses as they stream; a protocol switch makes it raw."""
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while (head := await _read_head(reader)) is not None:
+                status_line, headers = head
+                writer.write(_render(status_line, headers))
+                await writer.drain()
+                request = pending.get_nowait() if not pending.empty() else _Request("GET", "")
+                status = status_line.split(" ", 2)[1]
+                content_type = headers.get("content-type", "")
+                request.hijacked = status == "101" or "vnd.docker." in content_type
+                request.answered.set()
+                if request.hijacked:
+                    break
+                if request.method != "HEAD" and status not in ("204", "304"):
+                    await _copy_body(reader, writer, headers, response=True)
+        await _pipe(reader, writer)
+
+    async def _label_body(self, path: str, body: bytes) -> bytes:
+        try:
+            config = json.loads(body or b"{}")
+        except ValueError:
+            return body  # not ours to judge: the engine will answer it
+        if not isinstance(config, dict):
+            return body
+        config["Labels"] = {**(config.get("Labels") or {}), **self.labels}
+        if path.endswith("/containers/create"):
+            for name in _named_volumes(config):
+                await self._create_volume_if_missing(name)
+        return json.dumps(config).encode()
+
+    async def _create_volume_if_missing(self, name: str) -> None:
+        """`-v name:/path` would make the volume on the fly, unlabelled; make it first, labelled.
+        A volume that exists already is left as it is: it is not ours."""
+        if await self._engine_call("GET", f"/volumes/{quote(name)}") == 404:
+            await self._engine_call("POST", "/volumes/create", {"Name": name, "Labels": self.labels})
+
+    async def _engine_call(self, method: str, path: str, body: dict | None = None) -> int:
+        """One request of the proxy's own on a fresh connection; returns the status (0 if none)."""
+        data = json.dumps(body).encode() if body is not None else b""
+        head = f"{method} {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+        try:
+            reader, writer = await asyncio.open_unix_connection(self.upstream)
+            writer.write(head.encode() + b"\r\n" + data)
+            await writer.drain()
+            status_line = await reader.readline()
+            writer.close()
+            return int(status_line.split()[1])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def _note_target(self, path: str, target: str) -> str:
+        """Record the tags a call creates; give builds and commits the run's labels."""
+        parts = urlsplit(target)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if path.endswith("/build"):
+            for key, value in query:
+                if key == "t" and value:
+                    self.recorded.tags.add(_full_tag(value))
+            labels = {}
+            for key, value in query:
+                if key == "labels" and value:
+                    with contextlib.suppress(ValueError):
+                        labels.update(json.loads(value))
+            labels.update(self.labels)
+            query = [(k, v) for k, v in query if k != "labels"] + [("labels", json.dumps(labels))]
+        elif path.endswith("/commit") or (path.startswith("/images/") and path.endswith("/tag")):
+            values = dict(query)
+            if values.get("repo"):
+                self.recorded.tags.add(_full_tag(f"{values['repo']}:{values.get('tag') or 'latest'}"))
+        else:
+            return target
+        return parts._replace(query=urlencode(query)).geturl()
+
+
+def _named_volumes(config: dict) -> set[str]:
+    host = config.get("HostConfig") or {}
+    names = set()
+    for bind in host.get("Binds") or ():
+        source = bind.split(":", 1)[0]
+        if ":" in bind and source and not source.startswith(("/", ".", "~")):
+            names.add(source)
+    for mount in host.get("Mounts") or ():
+        if mount.get("Type") == "volume" and mount.get("Source"):
+            names.add(mount["Source"])
+    return names
+
+
+def _api_path(target: str) -> str:
+    """/v1.41/containers/create?name=x -> /containers/create"""
+    path = unquote(urlsplit(target).path)
+    if path.startswith("/v1."):
+        path = "/" + path.split("/", 2)[2] if path.count("/") > 1 else "/"
+    return path
+
+
+def _full_tag(tag: str) -> str:
+    last = tag.rsplit("/", 1)[-1]
+    return tag if ":" in last or "@" in last else f"{tag}:latest"
+
+
+class Headers(list):
+    """Header lines in order, repeats kept (BuildKit's session sends one header many times)."""
+
+    def get(self, name: str, default: str = "") -> str:
+        return next((v for k, v in self if k.lower() == name), default)
+
+    def __contains__(self, name) -> bool:
+        return any(k.lower() == name for k, _ in self)
+
+    def set(self, name: str, value: str) -> None:
+        self[:] = [(k, v) for k, v in self if k.lower() != name.lower()] + [(name, value)]
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[str, Headers] | None:
+    """The start line and headers of one HTTP message; None at a clean EOF."""
+    try:
+        data = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    except asyncio.LimitOverrunError:
+        return None
+    lines = data.decode("latin-1").split("\r\n")
+    headers = Headers()
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers.append((name.strip(), value.strip()))
+    return lines[0], headers
+
+
+def _render(start_line: str, headers: Headers) -> bytes:
+    text = start_line + "\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
+    return text.encode("latin-1")
+
+
+async def _copy_body(reader, writer, headers: Headers, response: bool = False) -> None:
+    """One message body: by length, by chunks, or (a closing response with neither) to EOF."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            size_line = await reader.readuntil(b"\r\n")
+            writer.write(size_line)
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while True:  # trailers, then the empty line
+                    line = await reader.readuntil(b"\r\n")
+                    writer.write(line)
+                    if line == b"\r\n":
+                        break
+                await writer.drain()
+                return
+            writer.write(await reader.readexactly(size + 2))
+            await writer.drain()
+    elif "content-length" in headers:
+        left = int(headers.get("content-length"))
+        while left:
+            chunk = await reader.read(min(left, 65536))
+            if not chunk:
+                raise asyncio.IncompleteReadError(b"", left)
+            writer.write(chunk)
+            left -= len(chunk)
+            await writer.drain()
+    elif response and headers.get("connection", "").lower() == "close":
+        await _pipe(reader, writer)
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+
+
+async def _answer_unreachable(writer: asyncio.StreamWriter) -> None:
+    body = b'{"message":"the Docker engine behind verify-tutorial is not answering"}'
+    writer.write(
+        b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    with contextlib.suppress(ConnectionError):
+        await writer.drain()
+    writer.close()

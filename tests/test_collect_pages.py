@@ -1,0 +1,139 @@
+"""Reading a page never loses a byte or a line: unclosed fences, non-UTF-8 pages, here-docs, line breaks."""
+
+from pathlib import Path
+
+import pytest
+
+from verify_tutorial.blocks import heredoc_delimiters
+from verify_tutorial.collect import collect_page
+from verify_tutorial.errors import MalformedBlock, PageNotText
+
+
+def write(tmp_path: Path, data: str | bytes) -> Path:
+    page = tmp_path / "page.md"
+    page.write_bytes(data.encode() if isinstance(data, str) else data)
+    return page
+
+
+UNCLOSED = {
+    "backticks": ("# T\n\n```console\n$ ls\nout\n\nProse after.\n", 3, "```"),
+    "tildes": ("~~~~console\n$ ls\n", 1, "~~~~"),
+    "colon-fence": ("Text.\n\n:::{note}\nbody\n", 3, ":::"),
+    "inside-a-directive": (":::{note}\n```console\n$ ls\n:::\n\nProse.\n", 2, "```"),
+    "in-a-list": ("1. Step:\n\n   ```console\n   $ ls\n\nProse.\n", 3, "```"),
+    "not-console": ("```console\n$ ls\n```\n\n```python\nprint()\n", 5, "```"),
+    "closing-too-short": ("````console\n$ ls\n```\n", 1, "````"),
+    "opening-at-the-end": ("Prose.\n\n```", 3, "```"),
+}
+
+
+@pytest.mark.parametrize(("text", "line", "markup"), UNCLOSED.values(), ids=UNCLOSED.keys())
+def test_unclosed_fence_names_its_opening_line(tmp_path, text, line, markup):
+    with pytest.raises(MalformedBlock) as error:
+        collect_page(write(tmp_path, text), shown_as="docs/x.md")
+    assert str(error.value) == f"docs/x.md:{line}: fence opened here is never closed; close it with {markup}"
+
+
+def test_closed_fences_pass(tmp_path):
+    page = "```console\n$ ls\n```\n\n:::{note}\n~~~console\n$ pwd\n~~~~~\n:::\n\n```console\n$ id\n```"
+    blocks = collect_page(write(tmp_path, page))
+    assert [block.line for block in blocks] == [1, 6, 11]
+
+
+def test_page_not_utf8(tmp_path):
+    page = write(tmp_path, b"# T\n\ncaf\xe9\n")
+    with pytest.raises(PageNotText) as error:
+        collect_page(page, shown_as="docs/x.md")
+    assert str(error.value) == "docs/x.md: not UTF-8 (byte 0xe9 at offset 8, line 3); save it as UTF-8"
+
+
+def test_lines_split_only_at_line_breaks(tmp_path):
+    # str.splitlines would also split at the form feed and U+2028, shifting every line after.
+    page = "```console\n$ printf 'a\\fb'\na\x0cb\n$ echo x\nx\u2028y\n$ ls\n```\n"
+    first, second, third = collect_page(write(tmp_path, page))[0].commands
+    assert first.expected == ["a\x0cb"]
+    assert (second.line, second.expected, third.line) == (4, ["x\u2028y"], 6)
+
+
+def test_crlf_page_lines(tmp_path):
+    block = collect_page(write(tmp_path, "# T\r\n\r\n```console\r\n$ ls\r\nout\r\n```\r\n"))[0]
+    assert (block.line, block.commands[0].line, block.commands[0].expected) == (3, 4, ["out"])
+
+
+def test_block_in_a_quote_knows_its_prefix(tmp_path):
+    block = collect_page(write(tmp_path, "> ```console\n> $ ls\n> out\n> ```\n"))[0]
+    assert block.indent == "> "
+    assert block.commands[0].expected == ["out"]
+
+
+HEREDOC_PAGE = """\
+```console
+$ cat <<'EOF' > notes.txt
+> $ not a prompt
+>
+> ...
+> EOF
+$ wc -l < notes.txt
+3
+$ cat <<-END | tr a-z A-Z
+> \tindented
+> \tEND
+INDENTED
+$ cat <<A; cat <<"B" \\
+  | sort
+> a
+> A
+> b
+> B
+a
+b
+```
+"""
+
+
+def test_heredoc_body_joins_the_command(tmp_path):
+    write_notes, count, indented, two = collect_page(write(tmp_path, HEREDOC_PAGE))[0].commands
+    assert write_notes.text == "cat <<'EOF' > notes.txt\n$ not a prompt\n\n...\nEOF"
+    assert (write_notes.expected, write_notes.output_start) == ([], 7)
+    assert (count.line, count.expected) == (7, ["3"])
+    assert indented.text == "cat <<-END | tr a-z A-Z\n\tindented\n\tEND"
+    assert (indented.expected, indented.output_start) == (["INDENTED"], 12)
+    assert two.text == 'cat <<A; cat <<"B" \\\n  | sort\na\nA\nb\nB'
+    assert (two.line, two.expected, two.output_start) == (13, ["a", "b"], 19)
+
+
+BAD_HEREDOCS = {
+    "body-without-prompt": ("```console\n$ cat <<EOF\nhello\nEOF\n```\n", 3),
+    "no-terminator": ("```console\n$ cat <<EOF\n> hello\n```\n", 2),
+    "terminator-without-prompt": ("```console\n$ ls\n$ cat <<EOF\n> hi\nEOF\n```\n", 5),
+}
+
+
+@pytest.mark.parametrize(("text", "line"), BAD_HEREDOCS.values(), ids=BAD_HEREDOCS.keys())
+def test_heredoc_not_as_bash_shows_it(tmp_path, text, line):
+    with pytest.raises(MalformedBlock, match=rf"^page\.md:{line}: here-doc <<EOF .*each line prefixed by '> '") as e:
+        collect_page(write(tmp_path, text), shown_as="page.md")
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("cat <<EOF", [("EOF", False)]),
+        ("cat <<- 'E O'", [("E O", True)]),
+        ('cat <<"EOF">out', [("EOF", False)]),
+        ("cat <<\\EOF", [("EOF", False)]),
+        ("cat <<A <<B", [("A", False), ("B", False)]),
+        ("echo $((1 << 2)) '<<x' \"<<y\"", []),
+        ("cat <<< word", []),
+        ("echo hi # cat <<EOF", []),
+    ],
+)
+def test_heredoc_delimiters(line, found):
+    assert heredoc_delimiters(line) == found
+
+
+def test_not_a_heredoc_leaves_output_alone(tmp_path):
+    page = "```console\n$ echo $((1 << 2)) '<<EOF'\n4 <<EOF\n$ cat <<< hi\nhi\n```\n"
+    first, second = collect_page(write(tmp_path, page))[0].commands
+    assert (first.expected, second.expected) == (["4 <<EOF"], ["hi"])

@@ -1,0 +1,31 @@
+"""Option values the verifier cannot use are refused with the line, not run."""
+
+from pathlib import Path
+
+import pytest
+
+from verify_tutorial.errors import UnknownOption
+from verify_tutorial.options import parse_options
+
+
+def options(text: str):
+    return parse_options(Path("docs/x.md"), [(4, f" verify: {text}")])
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-5", "abc", ""])
+def test_timeout_must_be_positive_and_finite(value):
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:4: verify option timeout=.* positive number of seconds"):
+        options(f"timeout={value}")
+
+
+@pytest.mark.parametrize("value", ["-1", "256", "1.5", "abc", "+3", ""])
+def test_exit_must_be_a_status(value):
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:4: verify option exit=.* whole number 0 to 255"):
+        options(f"exit={value}")
+
+
+def test_good_values():
+    assert options("timeout=0.5").timeout == 0.5
+    assert options("timeout=1e3").timeout == 1000
+    assert options("exit=255").exit == 255
+    assert options("exit=0").exit == 0
