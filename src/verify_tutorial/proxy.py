@@ -56,6 +56,9 @@ class DockerProxy:
         self._ready = threading.Event()
         self._server: asyncio.base_events.Server | None = None
         self._failure: BaseException | None = None
+        # asyncio keeps only weak references to tasks: a connection idle on one
+        # side would otherwise be collected mid-stream, and its output lost.
+        self._tasks: set[asyncio.Task] = set()
 
     @property
     def docker_host(self) -> str:
@@ -95,15 +98,23 @@ class DockerProxy:
         self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         self._loop.close()
 
+    def _keep(self, task: asyncio.Task) -> asyncio.Task:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     async def _client(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        this = asyncio.current_task()
+        if this is not None:
+            self._keep(this)
         try:
             engine_r, engine_w = await asyncio.open_unix_connection(self.upstream)
         except OSError:
             await _answer_unreachable(client_w)
             return
         pending: asyncio.Queue[_Request] = asyncio.Queue()  # requests sent, awaiting their response
-        upward = asyncio.ensure_future(self._requests(client_r, engine_w, pending))
-        downward = asyncio.ensure_future(self._responses(engine_r, client_w, pending))
+        upward = self._keep(asyncio.ensure_future(self._requests(client_r, engine_w, pending)))
+        downward = self._keep(asyncio.ensure_future(self._responses(engine_r, client_w, pending)))
         try:
             await asyncio.wait({upward, downward})
         finally:

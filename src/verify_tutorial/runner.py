@@ -160,6 +160,8 @@ class PageRun:
     def _problem(block: Block, command: Command, outcome: Outcome, actual: list[str]) -> str | None:
         if outcome.timed_out:
             return "timeout"
+        if outcome.waiting_for_input:
+            return "input"
         if outcome.status != block.options.exit:
             return "exit"
         if not matches(command.expected, actual):
@@ -170,6 +172,9 @@ class PageRun:
     def _reason(problem: str, outcome: Outcome, block: Block, timeout: float) -> str:
         if problem == "timeout":
             return f"timed out after {timeout:g} s; its process group was killed"
+        if problem == "input":
+            return 'it waits for input that nothing types; add stdin="..." to its verify options'
+
         if problem == "exit":
             return f"exit status {outcome.status}, expected {block.options.exit}"
         return "output differs from the page"
