@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import run_verifier
@@ -119,7 +120,7 @@ def _sleeping(seconds: str) -> bool:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if open(f"/proc/{entry}/cmdline").read().split("\0")[:2] == ["sleep", seconds]:
+                if Path(f"/proc/{entry}/cmdline").read_text().split("\0")[:2] == ["sleep", seconds]:
                     return True
             except OSError:
                 continue

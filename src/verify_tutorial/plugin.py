@@ -273,16 +273,12 @@ class CommandItem(pytest.Item):
         return self.path, self.command.line - 1, f"$ {self.command.text.splitlines()[0]}"
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A block skipped by its options still counts in the results file."""
+    """A block skipped by its options still counts in the results file; and skip
+    lines in the summary point at the page's line, not at this module."""
     if isinstance(item, CommandItem) and call.when == "setup" and item.get_closest_marker("skip"):
         item._record("skipped", item.get_closest_marker("skip").kwargs.get("reason", ""))
-
-
-@pytest.hookimpl(wrapper=True, specname="pytest_runtest_makereport")
-def _skips_at_the_page(item, call):
-    """Skip lines in the summary point at the page's line, not at this module."""
     report = yield
     if isinstance(item, CommandItem) and report.skipped and isinstance(report.longrepr, tuple):
         report.longrepr = (item.parent.display(), item.command.line, report.longrepr[2])
