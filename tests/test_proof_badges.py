@@ -14,7 +14,9 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from proof import badge_text, block_status, merge_results
+from proof import badge_text, block_status
+
+from verify_tutorial.results import SCHEMA_VERSION, merge_documents
 
 RESULTS = {"target": "cpu", "engine": "20.10.24", "date": "2026-11-29T10:00:00+00:00"}
 
@@ -41,31 +43,33 @@ def test_block_status(statuses, expected):
 
 def test_badge_says_where_and_when_it_was_verified():
     text = badge_text("verified", [entry("passed")] * 2)
-    assert text == "Verified: 2 commands ran and matched on cpu, Docker 20.10.24, 2026-11-29"
+    assert text == "Verified: 2 commands ran and matched on CPU, Docker 20.10.24, 2026-11-29"
 
 
-def test_skipped_badge_gives_the_reason():
-    text = badge_text("skipped", [entry("skipped", "needs a GPU runner (--target gpu)")])
-    assert text.endswith(": needs a GPU runner (--target gpu)")
+def test_skipped_badge_gives_the_reason_in_a_readers_words():
+    text = badge_text("skipped", [entry("skipped", "needs a GPU machine (--target gpu)")])
+    assert text == "Not run here: Needs a GPU machine"
 
 
 def run(target, date, statuses, digest="d1"):
-    commands = [{"page": "docs/p.md", "line": line, "status": st, "reason": ""} for line, st in statuses.items()]
-    return {"target": target, "engine": "27.0", "date": date, "summary": "...", "pages": {"docs/p.md": digest},
-            "commands": commands}  # fmt: skip
+    run = {"target": target, "engine": "27.0", "date": date}
+    commands = [
+        {"page": "docs/p.md", "line": line, "status": st, "reason": "", **run} for line, st in statuses.items()
+    ]
+    return {"version": SCHEMA_VERSION, **run, "summary": "...", "pages": {"docs/p.md": digest}, "commands": commands}
 
 
 def test_merged_runs_show_a_gpu_pass_over_a_cpu_skip_and_a_failure_over_a_pass():
     cpu = run("cpu", "2026-11-29T10:00:00", {5: "skipped", 9: "passed", 12: "passed"}, digest="old")
     gpu = run("gpu", "2026-11-30T10:00:00", {5: "passed", 9: "failed", 12: "passed"}, digest="new")
-    merged = merge_results([gpu, cpu])
+    merged = merge_documents([gpu, cpu])
     by_line = {e["line"]: (e["status"], e["target"]) for e in merged["commands"]}
     assert by_line[5] == ("passed", "gpu")
     assert by_line[9] == ("failed", "gpu")
     assert merged["pages"]["docs/p.md"] == "new"  # the newest run's view of the page
     assert merged["target"] == "cpu + gpu"
     gpu_pass = [e for e in merged["commands"] if e["line"] == 5]
-    assert badge_text("verified", gpu_pass).endswith("on gpu, Docker 27.0, 2026-11-30")
+    assert badge_text("verified", gpu_pass).endswith("on GPU, Docker 27.0, 2026-11-30")
 
 
 PAGE = "# A page\n\nSome text.\n\n```console\n$ echo hi\nhi\n```\n"
@@ -94,10 +98,13 @@ def test_a_page_edited_after_verification_says_so(tmp_path):
     (site / "index.md").write_text("# Index\n\n```{toctree}\npage\n```\n")
     (site / "page.md").write_text(PAGE)
     results = {
+        "version": SCHEMA_VERSION,
         **RESULTS,
         "summary": "1 passed, 0 failed, 0 skipped",
         "pages": {"docs/page.md": hashlib.sha256(PAGE.encode()).hexdigest()},
-        "commands": [{"page": "docs/page.md", "line": 6, "command": "echo hi", "status": "passed", "reason": ""}],
+        "commands": [
+            {"page": "docs/page.md", "line": 6, "command": "echo hi", "status": "passed", "reason": "", **RESULTS}
+        ],
     }
     (site / "results.json").write_text(json.dumps(results))
 
@@ -106,4 +113,4 @@ def test_a_page_edited_after_verification_says_so(tmp_path):
 
     (site / "page.md").write_text(PAGE + "\nAn edit.\n")
     html = build(site)  # incremental: the page is re-read because its source changed
-    assert "proof-page-stale" in html and "changed after its last verification" in html
+    assert "proof-page-stale" in html and "changed after it was last checked" in html

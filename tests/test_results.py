@@ -1,14 +1,23 @@
-"""The closing lines: counts, and overhead that counts hidden steps as the page's own time."""
+"""Results: counts, overhead, the page digests, and a results file merged per page."""
 
 import hashlib
 import json
 
-from verify_tutorial.results import overhead_line, page_digests, summary_line, write_results
-from verify_tutorial.runner import Result
+from verify_tutorial.results import (
+    SCHEMA_VERSION,
+    Result,
+    RunInfo,
+    Status,
+    overhead_line,
+    page_digests,
+    read_results,
+    summary_line,
+    write_results,
+)
 
 
-def result(status, duration=0.0, hidden=0.0):
-    return Result("p.md", 1, "true", status, duration=duration, hidden_duration=hidden)
+def result(status, duration=0.0, hidden=0.0, page="p.md", line=1):
+    return Result(page, line, "true", Status(status), duration=duration, hidden_duration=hidden)
 
 
 def test_summary_counts_accepted_as_passed():
@@ -24,8 +33,34 @@ def test_hidden_setup_is_not_harness_overhead():
 
 def test_results_file_records_each_page_digest(tmp_path):
     (tmp_path / "p.md").write_text("$ true\n")
-    write_results(tmp_path / "out.json", [result("passed")], "cpu", "20.10", wall=1.0, root=tmp_path)
+    write_results(tmp_path / "out.json", [result("passed")], RunInfo("cpu", "20.10"), wall=1.0, root=tmp_path)
     document = json.loads((tmp_path / "out.json").read_text())
+    assert document["version"] == SCHEMA_VERSION
     assert document["pages"] == {"p.md": hashlib.sha256(b"$ true\n").hexdigest()}
     (tmp_path / "p.md").write_text("$ false\n")  # an edit changes the digest the docs compare with
     assert page_digests([result("passed")], tmp_path)["p.md"] != document["pages"]["p.md"]
+
+
+def test_a_partial_run_keeps_the_other_pages_with_their_own_run(tmp_path):
+    for page in ("a.md", "b.md"):
+        (tmp_path / page).write_text(f"{page}\n")
+    out = tmp_path / "results.json"
+    first = RunInfo("cpu", "20.10", date="2026-11-01T00:00:00+00:00")
+    write_results(out, [result("passed", page="a.md"), result("failed", page="b.md")], first, 1.0, tmp_path)
+    second = RunInfo("cpu", "28.5", date="2026-11-02T00:00:00+00:00")
+    write_results(out, [result("passed", page="b.md", line=2)], second, 1.0, tmp_path)
+
+    document = read_results(out)
+    by_page = {(e["page"], e["line"]): e for e in document["commands"]}
+    assert set(by_page) == {("a.md", 1), ("b.md", 2)}  # b.md's old line-1 entry went with its page
+    assert by_page[("a.md", 1)]["date"].startswith("2026-11-01") and by_page[("a.md", 1)]["engine"] == "20.10"
+    assert by_page[("b.md", 2)]["date"].startswith("2026-11-02") and by_page[("b.md", 2)]["engine"] == "28.5"
+    assert set(document["pages"]) == {"a.md", "b.md"}
+
+
+def test_a_file_of_another_schema_is_read_as_empty(tmp_path):
+    out = tmp_path / "results.json"
+    out.write_text(json.dumps({"commands": [{"page": "x"}]}))
+    assert read_results(out)["commands"] == []
+    out.write_text("{not json")
+    assert read_results(out)["commands"] == []

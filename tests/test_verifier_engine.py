@@ -34,7 +34,7 @@ def test_tiny_page_passes_and_cleans_up(tiny_site, docker_client):
     result = run_verifier(tiny_site / "verify.toml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "6 passed, 0 failed, 1 skipped" in result.stdout
-    assert "docs/page.md:25  1 command(s)  skip: needs a GPU runner (--target gpu)" in result.stdout
+    assert "docs/page.md:25  1 command(s)  skip: needs a GPU machine (--target gpu)" in result.stdout
     data = json.loads((tiny_site / "build" / "results.json").read_text())
     assert data["target"] == "cpu" and len(data["commands"]) == 7
     assert (tiny_site / "build" / "junit.xml").exists()

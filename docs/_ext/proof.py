@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -19,8 +20,9 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from verify_tutorial import results
 from verify_tutorial.collect import collect_page
-from verify_tutorial.results import page_digest
+from verify_tutorial.results import Status, page_digest
 
 logger = logging.getLogger(__name__)
 CONSOLE = {"console", "shell-session"}
@@ -33,41 +35,10 @@ def load_results(app: Sphinx) -> dict:
     for name in [paths] if isinstance(paths, str) else paths:
         path = Path(app.confdir, name).resolve()
         if path.is_file():
-            documents.append(json.loads(path.read_text(encoding="utf-8")))
+            documents.append(results.read_results(path))
         else:
             logger.info("proof: no verifier results at %s", path)
-    return merge_results(documents)
-
-
-# When runs disagree about a command, a failure shows first, then a pass, then a skip.
-PRECEDENCE = {"failed": 0, "passed": 1, "accepted": 1, "skipped": 2}
-
-
-def merge_results(documents: list[dict]) -> dict:
-    """One results document from several runs; each command keeps the run it came from."""
-    if not documents:
-        return {}
-    documents = sorted(documents, key=lambda d: d.get("date", ""))  # newest last
-    chosen: dict[tuple[str, int], dict] = {}
-    pages: dict[str, str] = {}
-    for document in documents:
-        run = {key: document.get(key, "?") for key in ("target", "engine", "date")}
-        for entry in document.get("commands", ()):
-            key = (entry["page"], entry["line"])
-            candidate = {**entry, **run}
-            held = chosen.get(key)
-            if held is None or PRECEDENCE.get(candidate["status"], 3) <= PRECEDENCE.get(held["status"], 3):
-                chosen[key] = candidate
-        pages.update(document.get("pages", {}))  # the newest run's digest of a page wins
-    newest = documents[-1]
-    return {
-        "target": " + ".join(d.get("target", "?") for d in documents),
-        "engine": newest.get("engine", "?"),
-        "date": newest.get("date", "?"),
-        "summary": "; ".join(f"{d.get('target', '?')}: {d.get('summary', '?')}" for d in documents),
-        "pages": pages,
-        "commands": sorted(chosen.values(), key=lambda e: (e["page"], e["line"])),
-    }
+    return results.merge_documents(documents)
 
 
 def repo_page(app: Sphinx, source: Path) -> str:
@@ -91,28 +62,39 @@ def on_env_get_outdated(app, env, added, changed, removed) -> list[str]:
 def block_status(entries: list[dict]) -> str:
     if not entries:
         return "unverified"
-    statuses = {e["status"] for e in entries}
-    if "failed" in statuses:
+    statuses = {Status(e["status"]).counts_as for e in entries}
+    if Status.FAILED in statuses:
         return "failed"
-    if statuses <= {"passed", "accepted"}:
+    if statuses == {Status.PASSED}:
         return "verified"
-    if statuses == {"skipped"}:
+    if statuses == {Status.SKIPPED}:
         return "skipped"
     return "partial"
 
 
+# Flags in a skip reason ("(--target gpu)") are for whoever runs the checks, not for readers.
+_FLAGS = re.compile(r"\s*\(--[^)]*\)")
+
+
+def reader_reason(reason: str) -> str:
+    text = _FLAGS.sub("", reason).strip()
+    return text[:1].upper() + text[1:]
+
+
 def badge_text(status: str, entries: list[dict]) -> str:
-    """The badge's words; each entry names its run, as merge_results leaves it."""
+    """The badge's words, for a reader; each entry names its run, as merge_documents leaves it."""
     runs = sorted({(e["target"], e["engine"], e["date"][:10]) for e in entries})
-    when = "; ".join(f"on {target}, Docker {engine}, {date}" for target, engine, date in runs)
+    when = "; ".join(f"on {target.upper()}, Docker {engine}, {date}" for target, engine, date in runs)
     count = f"{len(entries)} command{'s' if len(entries) != 1 else ''}"
-    reasons = "; ".join(sorted({e["reason"] for e in entries if e["status"] == "skipped" and e["reason"]}))
+    reasons = "; ".join(
+        sorted({reader_reason(e["reason"]) for e in entries if e["status"] == Status.SKIPPED and e["reason"]})
+    )
     return {
         "verified": f"Verified: {count} ran and matched {when}",
-        "failed": f"Failed verification {when}: see the summary page",
-        "skipped": f"Not run {when}: {reasons}",
-        "partial": f"Partly verified {when}; not run: {reasons}",
-        "unverified": "Not verified yet: the verifier has no result for this block",
+        "failed": f"Failed when last checked {when}: the output differed; see the list of every command",
+        "skipped": f"Not run here: {reasons}",
+        "partial": f"Partly verified {when}. Not run here: {reasons}",
+        "unverified": "Not checked in this build",
     }[status]
 
 
@@ -123,10 +105,10 @@ def badge(status: str, text: str) -> nodes.container:
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
-    results = app.env.proof_results
+    found = app.env.proof_results
     source = Path(app.env.doc2path(app.env.docname))
     page = repo_page(app, source)
-    entries = [e for e in results.get("commands", ()) if e["page"] == page]
+    entries = [e for e in found.get("commands", ()) if e["page"] == page]
     try:
         blocks = collect_page(source, shown_as=page)
     except Exception as error:  # the verifier reports malformed blocks itself; keep the build going
@@ -144,30 +126,26 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         counts[status] += 1
         node.parent.insert(node.parent.index(node) + 1, badge(status, badge_text(status, mine)))
     if counts:
-        page_note(doctree, page, page_digest(source), counts, results)
+        page_note(doctree, page, page_digest(source), counts, found)
 
 
-def page_note(doctree: nodes.document, page: str, current: str, counts: Counter, results: dict) -> None:
-    recorded = results.get("pages", {}).get(page)
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    if not results:
-        text, status = (
-            f"Console blocks on this page: {summary}. No verifier results were found for this build.",
-            "unverified",
-        )
+def page_note(doctree: nodes.document, page: str, current: str, counts: Counter, found: dict) -> None:
+    """One line under the page title that agrees with the badges below it."""
+    recorded = found.get("pages", {}).get(page)
+    date = found.get("date", "?")[:10]
+    ran, skipped, failed = counts["verified"] + counts["partial"], counts["skipped"], counts["failed"]
+    if not found.get("commands"):
+        text, status = ("No check results in this build: see the page on how this guide is tested.", "unverified")
     elif recorded is None:
-        text, status = (
-            f"This page was not part of the last verification ({results.get('date', '?')[:10]}).",
-            "unverified",
-        )
+        text, status = ("This page was not part of the last check.", "unverified")
     elif recorded != current:
-        text = (
-            f"This page changed after its last verification ({results['date'][:10]}); "
-            f"the badges below describe the earlier version. Blocks: {summary}."
-        )
+        text = f"This page changed after it was last checked ({date}); the notes under its commands are older."
         status = "stale"
+    elif failed:
+        text, status = (f"Checked on {date}: {failed} of its console blocks failed.", "stale")
     else:
-        text = f"Every console block on this page was checked by the verifier on {results['date'][:10]}: {summary}."
+        text = f"Checked on {date}: {_blocks(ran)} ran and matched"
+        text += f"; {_blocks(skipped)} not run here (see the note under each)." if skipped else "."
         status = "current"
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
@@ -176,17 +154,20 @@ def page_note(doctree: nodes.document, page: str, current: str, counts: Counter,
     section.insert(section.index(title) + 1 if title is not None else 0, badge(f"page-{status}", text))
 
 
+def _blocks(n: int) -> str:
+    return f"{n} console block{'s' if n != 1 else ''}"
+
+
 class ProofSummary(SphinxDirective):
     """A table of every command the verifier knows about, with its status."""
 
     def run(self) -> list[nodes.Node]:
-        results = self.env.proof_results
-        commands = results.get("commands", [])
+        found = self.env.proof_results
+        commands = found.get("commands", [])
         if not commands:
-            return [nodes.paragraph(text="No verifier results were found for this build: run nox -s verify-tutorial.")]
+            return [nodes.paragraph(text="No check results in this build: see the page on how this guide is tested.")]
         intro = nodes.paragraph(
-            text=f"Last run: {results['date']} on {results['target']}, "
-            f"Docker {results['engine']}: {results['summary']}."
+            text=f"Last run: {found['date']} on {found['target']}, Docker {found['engine']}: {found['summary']}."
         )
         table = nodes.table(classes=["proof-summary"])
         group = nodes.tgroup(cols=4)

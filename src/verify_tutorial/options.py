@@ -104,7 +104,7 @@ def skip_reason(options: Options, available: set[str]) -> str | None:
         return options.skip
     missing = sorted(options.requires - available)
     if "gpu" in missing:
-        return "needs a GPU runner (--target gpu)"
+        return "needs a GPU machine (--target gpu)"
     if missing:
         return f"needs {', '.join(missing)} (--allow {missing[0]})"
     return None

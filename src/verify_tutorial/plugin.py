@@ -18,7 +18,8 @@ from .engine_session import EngineSession
 from .errors import EngineLost, NameTaken, PageNotText, UnsafeAccept, VerifyError
 from .interrupts import InterruptPolicy
 from .options import ALLOWABLE, capabilities, skip_reason
-from .runner import PageRun, Result, StepFailed, shell_environment
+from .results import Result, Status
+from .runner import PageRun, StepFailed, shell_environment
 from .settings import load
 
 STREAM_AFTER = 3.0  # seconds; shorter commands print nothing while they run
@@ -88,14 +89,8 @@ def pytest_sessionfinish(session, exitstatus):
         else:
             _say(session.config, f"accept: rewrote {len(written)} page(s)")
     # Written after any rewrite, so each page's digest is that of the page as it is now.
-    results.write_results(
-        state.settings.results_dir / "results.json",
-        state.results,
-        state.target,
-        state.engine.version,
-        state.wall,
-        state.settings.root,
-    )
+    run = results.RunInfo(target=state.target, engine=state.engine.version)
+    results.write_results(state.results_file, state.results, run, state.wall, state.settings.root)
     if state.exit_status is not None:
         session.exitstatus = state.exit_status
 
@@ -105,7 +100,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if state.wall is None:
         return
     terminalreporter.write_line(results.overhead_line(state.results, state.wall))
-    terminalreporter.write_line(f"results: {state.settings.results_dir / 'results.json'}")
+    terminalreporter.write_line(f"results: {state.results_file}")
     terminalreporter.write_line(results.summary_line(state.results))
 
 
@@ -120,6 +115,7 @@ class VerifyState:
         self.accept = config.getoption("accept")
         self.env = shell_environment()
         self.results: list[Result] = []
+        self.results_file = self.settings.results_dir / results.RESULTS_FILE
         self.accepted: list[tuple[Block, Command, list[str]]] = []
         self.live: list[PageRun] = []
         self.started: float | None = None
@@ -219,7 +215,7 @@ class CommandItem(pytest.Item):
         page: GuidePage = self.parent
         run = page.page_run
         if run.failed_at:
-            self._record("skipped", f"not run: {run.failed_at} failed earlier on this page")
+            self._record(Status.SKIPPED, f"not run: {run.failed_at} failed earlier on this page")
             pytest.skip(f"not run: {run.failed_at} failed earlier on this page")
         timeout = self.block.options.timeout or state.settings.default_timeout
         progress = _Progress(self.config, f"{run.display}:{self.command.line}")
@@ -232,7 +228,7 @@ class CommandItem(pytest.Item):
         finally:
             progress.done()
         state.results.append(result)
-        if result.status == "accepted":
+        if result.status is Status.ACCEPTED:
             state.accepted.append((self.block, self.command, result.actual))
 
     def _explain(self, failure: StepFailed) -> None:
@@ -253,7 +249,7 @@ class CommandItem(pytest.Item):
                 self.session,
             )
 
-    def _record(self, status: str, reason: str):
+    def _record(self, status: Status, reason: str):
         self.config._verify.results.append(
             Result(
                 page=self.parent.display(),
@@ -278,7 +274,7 @@ def pytest_runtest_makereport(item, call):
     """A block skipped by its options still counts in the results file; and skip
     lines in the summary point at the page's line, not at this module."""
     if isinstance(item, CommandItem) and call.when == "setup" and item.get_closest_marker("skip"):
-        item._record("skipped", item.get_closest_marker("skip").kwargs.get("reason", ""))
+        item._record(Status.SKIPPED, item.get_closest_marker("skip").kwargs.get("reason", ""))
     report = yield
     if isinstance(item, CommandItem) and report.skipped and isinstance(report.longrepr, tuple):
         report.longrepr = (item.parent.display(), item.command.line, report.longrepr[2])

@@ -1,21 +1,68 @@
-"""The results file the docs build reads, and the closing summary line."""
+"""Results: one Result type, one status enum, one results-file schema.
+
+The verifier writes the file; the docs' proof extension reads it through the
+same functions, so both sides agree on its shape. A run of some pages updates
+those pages' entries and keeps every other page's, each entry carrying the run
+(target, engine, date) it came from.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import platform
+import tempfile
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from .runner import Result
+SCHEMA_VERSION = 2
+RESULTS_FILE = "results.json"  # inside the settings' results_dir
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    ACCEPTED = "accepted"  # real output differed and was written into the page
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def counts_as(self) -> Status:
+        return Status.PASSED if self is Status.ACCEPTED else self
+
+
+@dataclass
+class Result:
+    page: str
+    line: int
+    command: str
+    status: Status
+    reason: str = ""
+    duration: float = 0.0
+    hidden_duration: float = 0.0  # the block's hidden setup/teardown run with this step
+    exit_status: int | None = None
+    expected: list[str] = field(default_factory=list)
+    actual: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Where and when a run happened; every entry it writes carries it."""
+
+    target: str
+    engine: str
+    date: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    host: str = field(default_factory=platform.node)
 
 
 def summary_line(results: list[Result]) -> str:
-    counts = Counter("passed" if r.status == "accepted" else r.status for r in results)
-    return f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+    counts = Counter(r.status.counts_as for r in results)
+    return f"{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped"
 
 
 def commands_time(results: list[Result]) -> float:
@@ -35,29 +82,98 @@ def page_digest(path: Path) -> str:
 
 
 def page_digests(results: list[Result], root: Path) -> dict[str, str]:
-    """The digest of each page as verified, so the docs can tell a page edited since."""
+    """The digest of each page as it is now (after any --accept rewrite)."""
     pages = sorted({r.page for r in results})
     return {page: page_digest(root / page) for page in pages if (root / page).is_file()}
 
 
-def write_results(path: Path, results: list[Result], target: str, engine: str, wall: float, root: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for result in results:
-        entry = asdict(result)
-        if result.status != "failed":  # expected/actual only where they explain a failure
-            entry.pop("expected")
-            entry.pop("actual")
-        entries.append(entry)
+def entry(result: Result, run: RunInfo) -> dict[str, Any]:
+    data = asdict(result)
+    data["status"] = str(result.status)
+    if result.status is not Status.FAILED:  # expected/actual only where they explain a failure
+        del data["expected"], data["actual"]
+    return {**data, "target": run.target, "engine": run.engine, "date": run.date}
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """A results file, or an empty document when there is none or it is of another schema."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return empty_document()
+    if not isinstance(document, dict) or document.get("version") != SCHEMA_VERSION:
+        return empty_document()
+    return document
+
+
+def empty_document() -> dict[str, Any]:
+    return {"version": SCHEMA_VERSION, "pages": {}, "commands": []}
+
+
+def write_results(path: Path, results: list[Result], run: RunInfo, wall: float, root: Path) -> dict[str, Any]:
+    """Merge this run into the file at `path`: the pages it ran are replaced whole,
+    the others kept. Written whole or not at all. Returns the document written."""
+    ran = page_digests(results, root)
+    ran_pages = set(ran) | {r.page for r in results}
+    old = read_results(path)
+    kept = [e for e in old["commands"] if e["page"] not in ran_pages]
+    pages = {p: d for p, d in old["pages"].items() if p not in ran_pages}
     document = {
-        "target": target,
-        "engine": engine,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "host": platform.node(),
+        "version": SCHEMA_VERSION,
+        **asdict(run),
         "wall_seconds": round(wall, 3),
         "commands_seconds": round(commands_time(results), 3),
         "summary": summary_line(results),
-        "pages": page_digests(results, root),
-        "commands": entries,
+        "pages": {**pages, **ran},
+        "commands": sorted(kept + [entry(r, run) for r in results], key=lambda e: (e["page"], e["line"])),
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_atomically(path, json.dumps(document, indent=2) + "\n")
+    return document
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+# When two results files (say a CPU and a GPU run) disagree about a command,
+# a failure shows first, then a pass, then a skip.
+PRECEDENCE = {Status.FAILED: 0, Status.PASSED: 1, Status.ACCEPTED: 1, Status.SKIPPED: 2}
+
+
+def merge_documents(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """One document from several results files; each command keeps the run it came from."""
+    documents = [d for d in documents if d.get("commands")]
+    if not documents:
+        return empty_document()
+    documents = sorted(documents, key=lambda d: d.get("date", ""))  # newest last
+    chosen: dict[tuple[str, int], dict[str, Any]] = {}
+    pages: dict[str, str] = {}
+    for document in documents:
+        for item in document["commands"]:
+            key = (item["page"], item["line"])
+            held = chosen.get(key)
+            rank = PRECEDENCE.get(Status(item["status"]), 3)
+            if held is None or rank <= PRECEDENCE.get(Status(held["status"]), 3):
+                chosen[key] = item
+        pages.update(document.get("pages", {}))  # the newest run's digest of a page wins
+    newest = documents[-1]
+    return {
+        "version": SCHEMA_VERSION,
+        "target": " + ".join(d.get("target", "?") for d in documents),
+        "engine": newest.get("engine", "?"),
+        "date": newest.get("date", "?"),
+        "summary": "; ".join(f"{d.get('target', '?')}: {d.get('summary', '?')}" for d in documents),
+        "pages": pages,
+        "commands": sorted(chosen.values(), key=lambda e: (e["page"], e["line"])),
+    }

@@ -12,22 +12,9 @@ from pathlib import Path
 
 from .blocks import Block, Command
 from .match import matches, unified_diff
+from .results import Result, Status
 from .normalize import clean
 from .shell import Outcome, PageShell
-
-
-@dataclass
-class Result:
-    page: str
-    line: int
-    command: str
-    status: str  # passed, failed, skipped, accepted
-    reason: str = ""
-    duration: float = 0.0
-    hidden_duration: float = 0.0  # the block's hidden setup/teardown run with this step
-    exit_status: int | None = None
-    expected: list[str] = field(default_factory=list)
-    actual: list[str] = field(default_factory=list)
 
 
 class StepFailed(Exception):
@@ -115,7 +102,7 @@ class PageRun:
             page=self.display,
             line=command.line,
             command=command.text,
-            status="passed",
+            status=Status.PASSED,
             duration=outcome.duration,
             hidden_duration=hidden_time,
             exit_status=outcome.status,
@@ -124,12 +111,12 @@ class PageRun:
         )
         problem = self._problem(block, command, outcome, actual)
         if problem == "output" and accept:
-            result.status, problem = "accepted", None
+            result.status, problem = Status.ACCEPTED, None
         if problem is None:
             if command is block.commands[-1]:
                 result.hidden_duration += self._teardown(shell, block, timeout, command.line)
             return result
-        result.status = "failed"
+        result.status = Status.FAILED
         result.reason = self._reason(problem, outcome, block, timeout)
         self.failed_at = where
         # The block ends here: its teardown still runs, and cannot hide this failure.
@@ -148,7 +135,7 @@ class PageRun:
         outcome = shell.run(text, timeout=timeout)
         if outcome.status != 0:
             where = f"{self.display}:{line}"
-            result = Result(self.display, line, text, "failed", f"hidden {kind} failed")
+            result = Result(self.display, line, text, Status.FAILED, f"hidden {kind} failed")
             self.failed_at = where
             raise StepFailed(
                 result,
