@@ -7,13 +7,12 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .blocks import Block, Command
 from .match import matches, unified_diff
-from .results import Result, Status
 from .normalize import clean
+from .results import Result, Status
 from .shell import Outcome, PageShell
 
 
