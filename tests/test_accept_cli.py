@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import run_verifier
 
+from verify_tutorial.errors import MalformedBlock
 from verify_tutorial.results import page_digest
 
 pytestmark = pytest.mark.docker
@@ -46,7 +47,7 @@ def test_an_unclosed_fence_is_malformed_and_the_page_is_untouched(tiny_site):
     page = page_of(tiny_site, text)
     for mode in ((), ("--accept",)):
         result = run_verifier(tiny_site / "verify.toml", *mode)
-        assert result.returncode == 3, result.stdout + result.stderr
+        assert result.returncode == MalformedBlock.exit_code, result.stdout + result.stderr
         assert "docs/page.md:3: " in result.stderr and "never closed" in result.stderr
         assert page.read_text() == text
 
@@ -56,7 +57,7 @@ def test_output_that_would_change_the_page_is_refused(tiny_site, output):
     text = f"# P\n\n```console\n$ printf 'a\\n{output}\\n'\na\n```\n"
     page = page_of(tiny_site, text)
     result = run_verifier(tiny_site / "verify.toml", "--accept")
-    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.returncode == MalformedBlock.exit_code, result.stdout + result.stderr
     assert "no page was rewritten" in result.stdout
     assert page.read_text() == text
 
@@ -103,7 +104,7 @@ def test_a_page_that_is_not_utf8_is_named_and_the_others_run(tiny_site):
     (tiny_site / "docs" / "bad.md").write_bytes(b"# Bad\n\ncaf\xe9\n\n```console\n$ echo hi\nhi\n```\n")
     page_of(tiny_site, "# P\n\n```console\n$ echo fine\nfine\n```\n")
     result = run_verifier(tiny_site / "verify.toml")
-    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.returncode == MalformedBlock.exit_code, result.stdout + result.stderr
     assert "docs/bad.md: not UTF-8" in result.stderr and "Traceback" not in result.stderr + result.stdout
     assert "1 passed, 0 failed" in result.stdout
 

@@ -5,6 +5,7 @@ import argparse
 from conftest import ROOT, run_verifier
 
 from verify_tutorial.__main__ import pytest_arguments
+from verify_tutorial.errors import VerifyError
 from verify_tutorial.settings import load
 
 
@@ -31,6 +32,6 @@ def test_a_named_page_replaces_the_pages_folder():
 
 def test_missing_settings_file_is_one_line(tmp_path):
     result = run_verifier(tmp_path / "missing.toml")
-    assert result.returncode == 2
+    assert result.returncode == VerifyError.exit_code
     assert result.stderr.startswith("verify-tutorial: no settings file at ")
     assert result.stderr.count("\n") == 1

@@ -16,6 +16,7 @@ import pytest
 from conftest import run_verifier
 
 from verify_tutorial import ownership
+from verify_tutorial.errors import EngineBusy, EngineLost, NameTaken
 from verify_tutorial.proxy import DockerProxy
 
 pytestmark = pytest.mark.docker
@@ -111,7 +112,7 @@ def test_a_second_run_waits_for_the_first_or_refuses_at_once(tiny_site, tmp_path
     first_output, _ = first.communicate(timeout=300)
     second_output, _ = waiting.communicate(timeout=300)
 
-    assert refused.returncode == 7, refused.stdout + refused.stderr
+    assert refused.returncode == EngineBusy.exit_code, refused.stdout + refused.stderr
     assert f"pid {first.pid}, clone {tiny_site}" in refused.stderr and "Traceback" not in refused.stderr
     assert first.returncode == 0, first_output
     assert waiting.returncode == 0, second_output
@@ -128,7 +129,7 @@ def test_engine_lost_mid_run_is_one_line_and_the_next_run_reaps(tiny_site, tmp_p
     relay.stop()
     output, _ = process.communicate(timeout=300)
 
-    assert process.returncode == 8, output
+    assert process.returncode == EngineLost.exit_code, output
     assert "Traceback" not in output and "ConnectionError" not in output
     lost = [line for line in output.splitlines() if "stopped answering" in line]
     assert lost and lost[0].startswith("verify-tutorial: docs/page.md:")
@@ -184,7 +185,7 @@ def test_names_not_ours_are_all_listed_with_commands_that_work(tiny_site, docker
     page = tiny_site / "docs" / "page.md"
     try:
         result = run_verifier(tiny_site / "verify.toml")
-        assert result.returncode == 6, result.stdout + result.stderr
+        assert result.returncode == NameTaken.exit_code, result.stdout + result.stderr
         message = result.stderr.strip()
         assert message.count("\n") == 0 and "Traceback" not in message
         assert f"container '{BOX}'" in message and f"image '{IMAGE}'" in message

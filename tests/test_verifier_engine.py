@@ -12,6 +12,8 @@ import time
 import pytest
 from conftest import run_verifier
 
+from verify_tutorial.errors import EngineUnreachable, MalformedBlock, NameTaken
+
 pytestmark = pytest.mark.docker
 FIXTURE_NAMES = {"verify_fixture_box"}
 FIXTURE_IMAGE = "verify_fixture_tiny:1"
@@ -66,7 +68,7 @@ def test_existing_name_stops_the_run_and_is_left_alone(tiny_site, docker_client)
     theirs = docker_client.containers.create("debian:trixie-slim", "true", name="verify_fixture_box")
     try:
         result = run_verifier(tiny_site / "verify.toml")
-        assert result.returncode == 6
+        assert result.returncode == NameTaken.exit_code
         assert "already exist and are not this run's: container 'verify_fixture_box' (" in result.stderr
         assert "Traceback" not in result.stderr
         theirs.reload()
@@ -106,14 +108,14 @@ def test_interrupt_cleans_up(tiny_site, docker_client):
 def test_no_engine_is_one_line(tiny_site, tmp_path):
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
     result = run_verifier(tiny_site / "verify.toml", env=env)
-    assert result.returncode == 4
+    assert result.returncode == EngineUnreachable.exit_code
     assert result.stderr.count("\n") == 1 and "no Docker engine reachable" in result.stderr
 
 
 def test_malformed_block_is_one_line_with_file_and_line(tiny_site):
     plant(tiny_site, "Build an image and look at it.\n", "```console\nstray output\n```\n")
     result = run_verifier(tiny_site / "verify.toml")
-    assert result.returncode == 3
+    assert result.returncode == MalformedBlock.exit_code
     assert result.stderr.strip().endswith(
         "console block output comes before any '$ ' prompt; start the block with a command line such as '$ ls'"
     )

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from .collect import PAGE_SUFFIXES
 from .engine_session import EngineSession
-from .errors import VerifyError
+from .errors import NoBlocks, NoSuchPage, VerifyError
 from .options import ALLOWABLE
 from .preflight import preflight
-from .settings import load
+from .settings import Settings, load
 
 EXIT_INTERRUPTED = 130
 
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     session = EngineSession(settings.root)
     try:
-        unreadable = preflight(settings, session, ours.target, ours.allow, wait=not ours.no_wait)
+        pages = chosen_pages(settings, pytest_args)
+        unreadable = preflight(settings, session, pages, ours.target, ours.allow, wait=not ours.no_wait)
         settings.results_dir.mkdir(parents=True, exist_ok=True)
         status = pytest.main(pytest_arguments(settings, ours, pytest_args), plugins=[session])
     except VerifyError as error:
@@ -51,9 +53,32 @@ def main(argv: list[str] | None = None) -> int:
         session.close()  # the proxy stops and the engine lock is released, whatever happened
     if status == pytest.ExitCode.INTERRUPTED:
         return EXIT_INTERRUPTED
+    if status == pytest.ExitCode.NO_TESTS_COLLECTED:  # say, -k chose no command
+        return NoBlocks.exit_code
     if status == pytest.ExitCode.OK and unreadable:
         return unreadable[0].exit_code
     return int(status)
+
+
+def chosen_pages(settings: Settings, extra: list[str]) -> list[Path]:
+    """The pages named among pytest's arguments (each must exist), else every page."""
+    named = [arg.split("::")[0] for arg in extra if not arg.startswith("-") and _looks_like_page(arg)]
+    for name in named:
+        if not Path(name).exists():
+            raise NoSuchPage(f"no page {name}; name a file under {settings.relative(settings.pages)}/")
+    if not named:
+        return settings.all_pages()
+    return sorted({page for name in named for page in _pages_in(Path(name))})
+
+
+def _looks_like_page(arg: str) -> bool:
+    return arg.endswith(PAGE_SUFFIXES) or "::" in arg or Path(arg).is_dir()
+
+
+def _pages_in(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for suffix in PAGE_SUFFIXES for p in path.rglob(f"*{suffix}"))
+    return [path.resolve()]
 
 
 def pytest_arguments(settings, ours: argparse.Namespace, extra: list[str]) -> list[str]:

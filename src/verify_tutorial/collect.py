@@ -21,6 +21,7 @@ from .errors import MalformedBlock, PageNotText, UnknownOption
 from .options import MARKER, parse_options
 
 CONSOLE_LANGUAGES = frozenset({"console", "shell-session"})
+PAGE_SUFFIXES = (".md",)  # the page formats collected
 CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode"})
 # Directives whose body is not Markdown, so never holds a console block.
 OPAQUE_DIRECTIVES = frozenset({"literalinclude", "math", "raw", "mermaid", "graphviz", "csv-table"})

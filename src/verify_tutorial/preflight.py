@@ -6,32 +6,40 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from . import engine
 from .collect import collect_page
 from .engine_session import EngineSession
-from .errors import PageNotText, VerifyError
+from .errors import NoBlocks, PageNotText
 from .options import capabilities, skip_reason
 from .runner import shell_environment
 from .settings import Settings
 
 
 def preflight(
-    settings: Settings, session: EngineSession, target: str = "cpu", allow: Iterable[str] = (), wait: bool = True
+    settings: Settings,
+    session: EngineSession,
+    pages: Iterable[Path] | None = None,
+    target: str = "cpu",
+    allow: Iterable[str] = (),
+    wait: bool = True,
 ) -> list[PageNotText]:
     """Check what can be checked before anything runs; open the engine session when
     some block will run. Returns the pages that could not be read (each already
     reported in one line); every other problem raises."""
-    if not settings.pages.is_dir():
-        raise VerifyError(f"no pages at {settings.pages}; check 'pages' in {settings.source}")
     unreadable: list[PageNotText] = []
     blocks = []
-    for page in sorted(settings.pages.rglob("*.md")):
+    for page in settings.all_pages() if pages is None else pages:
         try:
             blocks += collect_page(page, shown_as=settings.relative(page))
         except PageNotText as error:
             print(f"verify-tutorial: {error}; its blocks are not run, the other pages are", file=sys.stderr)
             unreadable.append(error)
+    if not blocks and not unreadable:
+        raise NoBlocks(
+            f"no console blocks in the pages chosen ({settings.relative(settings.pages)}/); nothing to verify"
+        )
     available = capabilities(target, list(allow))
     runnable = [b for b in blocks if skip_reason(b.options, available) is None]
     if not runnable:

@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .collect import PAGE_SUFFIXES
 from .errors import VerifyError
 
 DEFAULT_FILE = Path("conf/verify.toml")
@@ -20,6 +21,12 @@ class Settings:
     results_dir: Path
     default_timeout: float = 300.0
     reserved: dict[str, list[str]] = field(default_factory=dict)
+
+    def all_pages(self) -> list[Path]:
+        """Every page under `pages`, in a stable order."""
+        if not self.pages.is_dir():
+            raise VerifyError(f"no pages at {self.pages}; check 'pages' in {self.source}")
+        return sorted(p for suffix in PAGE_SUFFIXES for p in self.pages.rglob(f"*{suffix}"))
 
     def relative(self, path: Path) -> str:
         """How reports name a file: relative to the repository when inside it."""
