@@ -1,6 +1,7 @@
 """How the CLI hands over to pytest: the pages are collected unless files are named."""
 
 import argparse
+import os
 
 from conftest import ROOT, run_verifier
 
@@ -21,7 +22,8 @@ def test_pages_are_collected_when_only_options_are_given():
     settings, args = arguments("-k", "example", "-x")
     assert args[-1] == str(settings.pages)
     assert args[-4:-1] == ["-k", "example", "-x"]
-    assert "--allow=apptainer" in args
+    assert "--verify-allow=apptainer" in args
+    assert args[:2] == ["-c", os.devnull]  # the host project's pytest settings stay out
 
 
 def test_a_named_page_replaces_the_pages_folder():

@@ -137,3 +137,16 @@ def test_not_a_heredoc_leaves_output_alone(tmp_path):
     page = "```console\n$ echo $((1 << 2)) '<<EOF'\n4 <<EOF\n$ cat <<< hi\nhi\n```\n"
     first, second = collect_page(write(tmp_path, page))[0].commands
     assert (first.expected, second.expected) == (["4 <<EOF"], ["hi"])
+
+
+def test_rst_console_blocks_keep_their_lines_and_options(tmp_path):
+    page = tmp_path / "page.rst"
+    page.write_text(
+        "Title\n=====\n\n.. verify: timeout=5\n.. code-block:: console\n\n   $ echo hi\n   hi\n\n"
+        "- item\n\n  .. code-block:: console\n     :caption: nested\n\n     $ true\n\n"
+        ".. code-block:: python\n\n   print(1)\n\n.. unknown-sphinx-directive:: x\n"
+    )
+    first, nested = collect_page(page)
+    assert (first.line, first.options.timeout, first.indent) == (5, 5.0, "   ")
+    assert [(c.line, c.text, c.expected, c.output_start) for c in first.commands] == [(7, "echo hi", ["hi"], 8)]
+    assert (nested.line, nested.commands[0].line, nested.indent) == (12, 15, "     ")

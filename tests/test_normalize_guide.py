@@ -21,8 +21,16 @@ def test_every_console_block_matches_itself(command):
     assert matches(command.expected, command.expected)
 
 
+def _one_line(command: str) -> str:
+    """The command as bash reads it: continuation lines joined, spacing collapsed."""
+    return " ".join(command.replace("\\\n", " ").split())
+
+
 def _expected(text: str) -> list[str]:
-    return next(c.values[0].expected for c in COMMANDS if c.values[0].text == text)
+    """The shown output of the guide's command that is `text`, however it is wrapped."""
+    found = [c.values[0].expected for c in COMMANDS if _one_line(c.values[0].text) == text]
+    assert found, f"no command {text!r} in the guide any more: update this test"
+    return found[0]
 
 
 def test_the_guides_varying_outputs_match_another_run():
@@ -32,15 +40,6 @@ def test_the_guides_varying_outputs_match_another_run():
         [
             "REPOSITORY            TAG       IMAGE ID       CREATED          SIZE",
             "docker_practice_cpu   latest    9a1b2c3d4e5f   12 seconds ago   664MB",
-        ],
-    )
-    assert matches(
-        _expected("docker ps --filter name=dp"),
-        [
-            "CONTAINER ID   IMAGE                        COMMAND   CREATED                  "
-            "STATUS                  PORTS     NAMES",
-            '9a1b2c3d4e5f   docker_practice_cpu:latest   "bash"    Less than a second ago   '
-            "Up Less than a second             dp",
         ],
     )
     assert matches(
@@ -65,6 +64,9 @@ def test_the_guides_varying_outputs_match_another_run():
         ],
     )
     assert matches(
-        _expected("docker run --rm docker_practice_cpu:latest du -sh /opt/venv /usr/lib/python3.13"),
-        ["536M\t/opt/venv", "29M\t/usr/lib/python3.13"],
+        _expected(
+            "docker run --rm docker_practice_cpu:latest"
+            " du --summarize --si --apparent-size /opt/venv /usr/lib/python3.13"
+        ),
+        ["549M\t/opt/venv", "27M\t/usr/lib/python3.13"],
     )

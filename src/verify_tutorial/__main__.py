@@ -10,19 +10,21 @@ single line with its own exit status, then hands over to pytest.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from .collect import PAGE_SUFFIXES
-from .engine_session import EngineSession
+from .engine_session import profile_for
 from .errors import NoBlocks, NoSuchPage, VerifyError
 from .options import ALLOWABLE
 from .preflight import preflight
-from .settings import Settings, load
+from .settings import DEFAULT_FILE, Settings, load
 
 EXIT_INTERRUPTED = 130
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,19 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow", action="append", default=[], choices=ALLOWABLE)
     parser.add_argument("--accept", action="store_true")
     parser.add_argument("--no-wait", action="store_true", help="refuse at once if another run holds the engine")
-    parser.add_argument("--verify-config", default="conf/verify.toml")
+    parser.add_argument(
+        "--verify-config", type=Path, help="settings file (default: conf/verify.toml, else pyproject.toml)"
+    )
     ours, pytest_args = parser.parse_known_args(argv)
     try:
-        settings = load(Path(ours.verify_config))
+        settings = load(ours.verify_config or default_settings_file())
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
-    session = EngineSession(settings.root)
+    session = profile_for(settings.engine, settings.root)
     try:
         pages = chosen_pages(settings, pytest_args)
         unreadable = preflight(settings, session, pages, ours.target, ours.allow, wait=not ours.no_wait)
         settings.results_dir.mkdir(parents=True, exist_ok=True)
-        status = pytest.main(pytest_arguments(settings, ours, pytest_args), plugins=[session])
+        status = run_pytest(pytest_arguments(settings, ours, pytest_args), session)
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
@@ -58,6 +62,25 @@ def main(argv: list[str] | None = None) -> int:
     if status == pytest.ExitCode.OK and unreadable:
         return unreadable[0].exit_code
     return int(status)
+
+
+def default_settings_file() -> Path:
+    """This repository's conf/verify.toml where it exists, else the project's pyproject.toml."""
+    return DEFAULT_FILE if DEFAULT_FILE.is_file() else Path("pyproject.toml")
+
+
+def run_pytest(args: list[str], session) -> int:
+    """pytest with only our plugin: auto-loaded plugins (a reordering or parallel
+    one would break the page's order-dependent shell) stay out."""
+    saved = os.environ.get(AUTOLOAD)
+    os.environ[AUTOLOAD] = "1"
+    try:
+        return int(pytest.main(args, plugins=[session]))
+    finally:
+        if saved is None:
+            del os.environ[AUTOLOAD]
+        else:
+            os.environ[AUTOLOAD] = saved
 
 
 def chosen_pages(settings: Settings, extra: list[str]) -> list[Path]:
@@ -86,16 +109,17 @@ def pytest_arguments(settings, ours: argparse.Namespace, extra: list[str]) -> li
     unless the extras name files themselves (a word such as `-k`'s value is no file)."""
     names_paths = any(Path(arg.split("::")[0]).exists() for arg in extra if not arg.startswith("-"))
     return [
+        "-c", os.devnull,  # none of the host project's pytest settings (addopts, plugins, markers)
         "-p", "verify_tutorial.plugin",
         "-p", "no:cacheprovider",
         "-ra",  # list every skip with its reason
         "--rootdir", str(settings.root),
         "--junitxml", str(settings.results_dir / "junit.xml"),
-        "--target", ours.target,
-        "--verify-config", ours.verify_config,
-        *[f"--allow={capability}" for capability in ours.allow],
-        *(["--accept"] if ours.accept else []),
-        *(["--no-wait"] if ours.no_wait else []),
+        "--verify-target", ours.target,
+        "--verify-config", str(settings.source),
+        *[f"--verify-allow={capability}" for capability in ours.allow],
+        *(["--verify-accept"] if ours.accept else []),
+        *(["--verify-no-wait"] if ours.no_wait else []),
         *extra,
         *([] if names_paths else [str(settings.pages)]),
     ]  # fmt: skip

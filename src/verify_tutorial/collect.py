@@ -1,4 +1,5 @@
-"""Find console blocks in MyST pages with myst-parser's own tokenizer.
+"""Find console blocks in MyST pages with myst-parser's own tokenizer
+(reStructuredText pages go to collect_rst).
 
 Tokens carry source line maps, so every command keeps its exact file:line.
 Directives that hold Markdown (tab-set, note, ...) are parsed again with the
@@ -17,11 +18,12 @@ from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 
 from .blocks import Block, split_console
+from .collect_rst import collect_rst
 from .errors import MalformedBlock, PageNotText, UnknownOption
 from .options import MARKER, parse_options
 
 CONSOLE_LANGUAGES = frozenset({"console", "shell-session"})
-PAGE_SUFFIXES = (".md",)  # the page formats collected
+PAGE_SUFFIXES = (".md", ".rst")  # the page formats collected: MyST and reStructuredText
 CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode"})
 # Directives whose body is not Markdown, so never holds a console block.
 OPAQUE_DIRECTIVES = frozenset({"literalinclude", "math", "raw", "mermaid", "graphviz", "csv-table"})
@@ -53,7 +55,10 @@ def collect_page(path: Path, shown_as: str | None = None, data: bytes | None = N
             f"{name}: not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}, line {line}); save it as UTF-8"
         ) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark would hide a fence on the first line
-    blocks = list(_collect(path, name, text, 0, LINE_BREAK.split(text)))
+    if path.suffix == ".rst":
+        blocks = collect_rst(path, name, text, CONSOLE_LANGUAGES)
+    else:
+        blocks = list(_collect(path, name, text, 0, LINE_BREAK.split(text)))
     digest = hashlib.sha256(data).hexdigest()
     for block in blocks:
         block.shown_as = str(name)

@@ -40,9 +40,47 @@ def upstream_socket() -> str:
     return host[len("unix://") :]
 
 
-class EngineSession:
+class Profile:
+    """What a run's pages work against. This base is for pages of plain shell
+    commands: nothing to connect to, own or clean up. EngineSession is Docker's."""
+
+    version = "none"
+
     def __init__(self, clone: Path):
         self.identity = ownership.RunIdentity.new(clone)
+
+    @property
+    def is_open(self) -> bool:
+        return True
+
+    def open(self, wait: bool, say: Callable[[str], None]) -> None:
+        """Connect and take hold of what the pages need."""
+
+    def env(self) -> dict[str, str]:
+        """Variables the page's commands need to reach it."""
+        return {}
+
+    def ensure_names_free(self, wanted: dict[tuple[str, str], str]) -> None:
+        """Refuse names the pages create that exist already."""
+
+    def clean_up(self) -> list[str]:
+        """Remove what the run created so far; returns what, as words."""
+        return []
+
+    def reachable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Let go of everything open() took."""
+
+
+def profile_for(engine: str, clone: Path) -> Profile:
+    return EngineSession(clone) if engine == "docker" else Profile(clone)
+
+
+class EngineSession(Profile):
+    def __init__(self, clone: Path):
+        super().__init__(clone)
         self.client: docker.DockerClient | None = None
         self.version = "unknown"
         self._lock: EngineLock | None = None
@@ -54,10 +92,9 @@ class EngineSession:
     def is_open(self) -> bool:
         return self._proxy is not None
 
-    @property
-    def docker_host(self) -> str:
+    def env(self) -> dict[str, str]:
         assert self._proxy is not None, "open() first"
-        return self._proxy.docker_host
+        return {"DOCKER_HOST": self._proxy.docker_host}
 
     def open(self, wait: bool, say: Callable[[str], None]) -> None:
         if self.is_open:

@@ -1,4 +1,9 @@
-"""The pytest layer: pages are files, commands are items. Loaded by the CLI with -p.
+"""The pytest layer: pages are files, commands are items.
+
+Registered as a pytest11 entry point, so any project with the package installed
+loads it; it does nothing unless the project configures it ([tool.verify-tutorial]
+in pyproject.toml, or --verify-config). The CLI loads it with -p, isolated from
+the host project's pytest settings and plugins.
 
 Only what pytest needs lives here; running, matching and reporting live in
 their own modules so they can be tested without pytest's machinery.
@@ -13,63 +18,77 @@ import pytest
 
 from . import accept, results
 from .blocks import Block, Command
-from .collect import collect_page
-from .engine_session import EngineSession
+from .collect import PAGE_SUFFIXES, collect_page
+from .engine_session import Profile, profile_for
 from .errors import EngineLost, NameTaken, PageNotText, UnsafeAccept, VerifyError
 from .interrupts import InterruptPolicy
 from .options import ALLOWABLE, capabilities, skip_reason
 from .results import Result, Status
 from .runner import PageRun, StepFailed, shell_environment
-from .settings import load
+from .settings import Settings, load
+from .settings import find as find_settings
 
 STREAM_AFTER = 3.0  # seconds; shorter commands print nothing while they run
 
 
 def pytest_addoption(parser):
+    # Prefixed, since any project with the package installed gets these options.
     group = parser.getgroup("verify-tutorial")
-    group.addoption("--target", choices=("cpu", "gpu"), default="cpu", help="cpu skips GPU steps; gpu runs them")
+    group.addoption("--verify-target", choices=("cpu", "gpu"), default="cpu", help="cpu skips GPU steps; gpu runs them")
     group.addoption(
-        "--allow",
-        action="append",
-        default=[],
-        choices=ALLOWABLE,
-        help="run blocks that need this (repeatable)",
+        "--verify-allow", action="append", default=[], choices=ALLOWABLE, help="run blocks that need this (repeatable)"
     )
-    group.addoption("--accept", action="store_true", help="write real output into the pages")
-    group.addoption("--no-wait", action="store_true", help="refuse at once if another run holds the engine")
-    group.addoption("--verify-config", default="conf/verify.toml", help="settings file")
+    group.addoption("--verify-accept", action="store_true", help="write real output into the pages")
+    group.addoption("--verify-no-wait", action="store_true", help="refuse at once if another run holds the engine")
+    group.addoption("--verify-config", help="settings file (default: [tool.verify-tutorial] in pyproject.toml)")
+
+
+def _state(config) -> VerifyState | None:
+    """The run's state, or None where the verifier is not configured: then every hook does nothing."""
+    return getattr(config, "_verify", None)
 
 
 def pytest_configure(config):
-    config._verify = VerifyState(config)
+    chosen = config.getoption("verify_config")
+    source = Path(chosen) if chosen else find_settings(config.rootpath)
+    if source is None:
+        return  # installed but not configured for this project: inert
+    try:
+        config._verify = VerifyState(config, load(source))
+    except VerifyError as error:
+        raise pytest.UsageError(f"verify-tutorial: {error}") from None
 
 
 def pytest_collect_file(file_path: Path, parent):
-    state: VerifyState = parent.config._verify
-    if file_path.suffix == ".md" and state.settings.pages in file_path.parents:
+    state = _state(parent.config)
+    if state and file_path.suffix in PAGE_SUFFIXES and state.settings.pages in file_path.parents:
         return GuidePage.from_parent(parent, path=file_path)
     return None
 
 
 def pytest_collection_finish(session):
-    state: VerifyState = session.config._verify
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
+    state = _state(session.config)
+    commands = [item for item in session.items if isinstance(item, CommandItem)]
+    if state is None or not commands:
         return
-    reporter.write_sep("-", "inventory of console blocks")
-    for item in session.items:
-        if isinstance(item, CommandItem) and item.command is item.block.commands[0]:
-            reason = state.skip_reason(item.block)
-            verdict = f"skip: {reason}" if reason else "run"
-            where = f"{item.parent.display()}:{item.block.line}"
-            reporter.write_line(f"{where}  {len(item.block.commands)} command(s)  {verdict}")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("-", "inventory of console blocks")
+        for item in commands:
+            if item.command is item.block.commands[0]:
+                reason = state.skip_reason(item.block)
+                verdict = f"skip: {reason}" if reason else "run"
+                where = f"{item.parent.display()}:{item.block.line}"
+                reporter.write_line(f"{where}  {len(item.block.commands)} command(s)  {verdict}")
     state.started = time.monotonic()
-    state.interrupts.install()
+    state.interrupts.install()  # only now that commands will run
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown, so every page is cleaned up first
 def pytest_sessionfinish(session, exitstatus):
-    state: VerifyState = session.config._verify
+    state = _state(session.config)
+    if state is None:
+        return
     with state.interrupts.cleaning():
         state.close_all()
         state.close_engine()
@@ -96,8 +115,8 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    state: VerifyState = config._verify
-    if state.wall is None:
+    state = _state(config)
+    if state is None or state.wall is None:
         return
     terminalreporter.write_line(results.overhead_line(state.results, state.wall))
     terminalreporter.write_line(f"results: {state.results_file}")
@@ -107,12 +126,12 @@ def pytest_terminal_summary(terminalreporter, config):
 class VerifyState:
     """What one verify run shares between pages: settings, engine session, results."""
 
-    def __init__(self, config):
+    def __init__(self, config, settings: Settings):
         self.config = config
-        self.settings = load(Path(config.getoption("verify_config")))
-        self.target = config.getoption("target")
-        self.available = capabilities(self.target, config.getoption("allow"))
-        self.accept = config.getoption("accept")
+        self.settings = settings
+        self.target = config.getoption("verify_target")
+        self.available = capabilities(self.target, config.getoption("verify_allow"))
+        self.accept = config.getoption("verify_accept")
         self.env = shell_environment()
         self.results: list[Result] = []
         self.results_file = self.settings.results_dir / results.RESULTS_FILE
@@ -124,13 +143,13 @@ class VerifyState:
         self.interrupts = InterruptPolicy(lambda text: _say(config, text))
         # The CLI hands over the session it opened in its preflight; run by pytest
         # alone, the plugin opens one itself when a page first needs the engine.
-        given = [p for p in config.pluginmanager.get_plugins() if isinstance(p, EngineSession)]
-        self.engine = given[0] if given else EngineSession(self.settings.root)
+        given = [p for p in config.pluginmanager.get_plugins() if isinstance(p, Profile)]
+        self.engine = given[0] if given else profile_for(self.settings.engine, self.settings.root)
         self.owns_engine = not given
 
-    def open_engine(self) -> EngineSession:
+    def open_engine(self) -> Profile:
         if not self.engine.is_open:
-            self.engine.open(wait=not self.config.getoption("no_wait"), say=lambda text: _say(self.config, text))
+            self.engine.open(wait=not self.config.getoption("verify_no_wait"), say=lambda text: _say(self.config, text))
         return self.engine
 
     def close_engine(self) -> None:
@@ -177,7 +196,7 @@ class GuidePage(pytest.File):
             engine = state.open_engine()
         except VerifyError as error:
             pytest.exit(f"verify-tutorial: {error}", returncode=error.exit_code)
-        env = {**state.env, "DOCKER_HOST": engine.docker_host}
+        env = {**state.env, **engine.env()}
         self.page_run = PageRun(state.settings.project, self.display(), env, engine.identity.temp_dir("page"))
         state.live.append(self.page_run)
         self.addfinalizer(self._cleanup)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import engine
 from .collect import collect_page
-from .engine_session import EngineSession
+from .engine_session import Profile
 from .errors import NoBlocks, PageNotText
 from .options import capabilities, skip_reason
 from .runner import shell_environment
@@ -19,7 +19,7 @@ from .settings import Settings
 
 def preflight(
     settings: Settings,
-    session: EngineSession,
+    session: Profile,
     pages: Iterable[Path] | None = None,
     target: str = "cpu",
     allow: Iterable[str] = (),
@@ -43,6 +43,8 @@ def preflight(
     available = capabilities(target, list(allow))
     runnable = [b for b in blocks if skip_reason(b.options, available) is None]
     if not runnable:
+        return unreadable
+    if settings.engine != "docker":
         return unreadable
     engine.check_buildkit(shell_environment())
     session.open(wait=wait, say=lambda line: print(f"verify-tutorial: {line}", file=sys.stderr))

@@ -40,18 +40,39 @@ def name_collision(output: str) -> str | None:
     return f"container name {match['name']}"
 
 
+# The caller's settings that would change what commands do or print.
+UNSET = ("CDPATH", "PYTHONPATH", "LANGUAGE", "ENV", "BASH_ENV", "PROMPT_COMMAND", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+
+
 def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment a page's commands see: the user's, made deterministic."""
+    """The environment a page's commands see: the user's PATH and tools, made
+    deterministic the way a fresh terminal on a build machine would be."""
     env = dict(os.environ)
+    for name in (
+        "CDPATH",
+        "PYTHONPATH",
+        "LANGUAGE",
+        "ENV",
+        "BASH_ENV",
+        "PROMPT_COMMAND",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+    ):
+        env.pop(name, None)
+    # The docker CLI finds its plugins (buildx) and contexts in the user's config;
+    # keep pointing there, since HOME becomes the page's own.
+    user_docker_config = Path(env.get("HOME", "~")).expanduser() / ".docker"
+    if "DOCKER_CONFIG" not in env and user_docker_config.is_dir():
+        env["DOCKER_CONFIG"] = str(user_docker_config)
     env.update(
         DOCKER_BUILDKIT="1",  # for Docker clients before 23; later ones always use BuildKit
         BUILDKIT_PROGRESS="plain",  # line-by-line build logs, streamable and readable
         NO_COLOR="1",
         COLUMNS="120",
         LC_ALL="C.UTF-8",
+        LANG="C.UTF-8",
+        TZ="UTC",
         PAGER="cat",
     )
-    env.pop("PYTHONPATH", None)
     env.update(extra or {})
     return env
 
@@ -59,12 +80,17 @@ def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 class PageRun:
     """The live state of one page being verified."""
 
-    def __init__(self, project: Path, display: str, env: dict[str, str], tmp: Path):
+    def __init__(self, project: Path | None, display: str, env: dict[str, str], tmp: Path):
         self.display = display
         self.tmp = tmp  # the page's own, removed by close()
-        self.workdir = self.tmp / project.name
-        shutil.copytree(project, self.workdir, symlinks=True)
-        self.env = {"HOME": str(self.tmp), **env}  # a home of its own only if the user has none
+        self.workdir = self.tmp / (project.name if project else "work")
+        if project:
+            shutil.copytree(project, self.workdir, symlinks=True)
+        else:
+            self.workdir.mkdir()
+        home = self.tmp / "home"  # a home of its own: nothing of the user's leaks in or is written to
+        home.mkdir()
+        self.env = {**env, "HOME": str(home)}
         self._shells: dict[str, PageShell] = {}
         self.failed_at: str | None = None
 

@@ -1,4 +1,14 @@
-"""Settings from conf/verify.toml, with paths resolved against the repository."""
+"""Settings: `[tool.verify-tutorial]` in a project's pyproject.toml, or a file of
+their own (this repository's conf/verify.toml), with paths resolved against the
+project's root.
+
+    [tool.verify-tutorial]
+    pages = "docs"              # pages whose console blocks run (.md and .rst)
+    project = "example"         # copied fresh for each page; omit for an empty folder
+    engine = "none"             # "docker" (the default) or "none" for plain shell pages
+    results_dir = "build/verify"
+    default_timeout = 300       # seconds a command may run
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,8 @@ from .collect import PAGE_SUFFIXES
 from .errors import VerifyError
 
 DEFAULT_FILE = Path("conf/verify.toml")
+TABLE = "verify-tutorial"  # [tool.verify-tutorial] in pyproject.toml
+ENGINES = ("docker", "none")
 
 
 @dataclass(frozen=True)
@@ -17,8 +29,9 @@ class Settings:
     root: Path
     source: Path  # the settings file itself
     pages: Path
-    project: Path
+    project: Path | None  # None: each page starts in an empty folder
     results_dir: Path
+    engine: str = "docker"
     default_timeout: float = 300.0
     reserved: dict[str, list[str]] = field(default_factory=dict)
 
@@ -36,24 +49,45 @@ class Settings:
             return str(path)
 
 
+def find(start: Path) -> Path | None:
+    """The pyproject.toml at `start` if it configures the verifier; else None (stay inert)."""
+    candidate = start / "pyproject.toml"
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return candidate if TABLE in data.get("tool", {}) else None
+
+
 def load(path: Path = DEFAULT_FILE) -> Settings:
+    """Settings from a settings file, or from a pyproject.toml's [tool.verify-tutorial]."""
     path = path.resolve()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise VerifyError(
-            f"no settings file at {path}; pass --verify-config, or run from the repository root"
-        ) from None
+        raise VerifyError(f"no settings file at {path}; pass --verify-config, or run from the project's root") from None
     except tomllib.TOMLDecodeError as error:
         raise VerifyError(f"{path}: not valid TOML ({error}); fix the file") from None
+    if path.name == "pyproject.toml":
+        if TABLE not in data.get("tool", {}):
+            raise VerifyError(f"{path} has no [tool.{TABLE}] table; add one (see the verifier's README)")
+        data = data["tool"][TABLE]
+    engine = data.get("engine", "docker")
+    if engine not in ENGINES:
+        raise VerifyError(f"{path}: engine = {engine!r}; use one of {', '.join(ENGINES)}")
+    timeout = data.get("default_timeout", 300)
+    if not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
+        raise VerifyError(f"{path}: default_timeout = {timeout!r}; give a positive number of seconds")
     # Paths in the file are relative to "root", itself relative to the file.
     root = (path.parent / data.get("root", ".")).resolve()
+    project = data.get("project", "docker-practice" if engine == "docker" else None)
     return Settings(
         root=root,
         source=path,
         pages=root / data.get("pages", "docs"),
-        project=root / data.get("project", "docker-practice"),
+        project=root / project if project else None,
         results_dir=root / data.get("results_dir", "build/verify"),
-        default_timeout=float(data.get("default_timeout", 300)),
+        engine=engine,
+        default_timeout=float(timeout),
         reserved={kind: list(names) for kind, names in data.get("reserved", {}).items()},
     )

@@ -1,17 +1,38 @@
-"""A page's bash: state carries from command to command, each command is killable.
+"""A page's bash: one long-lived shell per page (per named session), each command killable.
 
-Every command runs in a real `bash` started in its own process group, so a
-timeout can kill the command and everything it spawned. Before it runs, the
-shell restores the page's state (working directory, variables, functions,
-aliases, options) that the previous command left; after, it saves it again.
-A reader pasting the commands into one terminal sees the same state.
+The shell is started once, on the first command, and every command of the page
+runs in it, as a reader pasting the commands into one terminal would see them:
+the working directory, variables, exports, functions, aliases, options and
+traps simply stay, and `$?` at the start of a command is the previous
+command's status.
 
-Background jobs do not outlive their command: once the command's bash exits,
-its whole process group gets SIGKILL, every time, so `server &` in one command
-is gone before the next starts (start long-lived servers in a hidden setup
-step of the command that uses them, or detach them). Processes that leave the
-group, by `setsid`, `nohup setsid`, `docker run -d` (the container belongs to
-the Docker daemon), are out of reach and keep running.
+Job control is on (`set -m`), as in a terminal, so each pipeline a command
+starts runs in a process group of its own, never in the shell's: a timeout
+kills the command's processes, group by group, and the shell lives on for the
+next command. `jobs`, `%1`, `kill %1` and `wait %1` work; a background job that
+a signal kills during its command is reported (`[1]+ Terminated ...`) in that
+command's output, as a terminal would report it.
+
+Background jobs do not outlive their command: once the command ends, whatever
+it left running gets SIGKILL, every time, so `server &` in one command is gone
+before the next starts (start long-lived servers in the command that uses
+them, or detach them). This holds for processes left behind by a job that
+ended too: the shell's parent is a child subreaper, which collects every
+orphan of the page's commands. Processes that leave the session, by `setsid`,
+`nohup setsid`, `docker run -d` (the container belongs to the Docker daemon),
+are out of reach and keep running.
+
+A command that leaves the shell does not end the page: `exit 3` (or a failure
+under `set -e`, or `set -u` meeting an unset variable) ends that command with
+its status (3), and the next command runs in a shell with the same state, as
+if the reader had reopened the terminal just as it was. `set -e` stays in force
+for the commands after it, as it would in that terminal. (The shell saves its
+state and replaces itself with a fresh bash that reloads it; exported
+variables, the directory and the umask pass through untouched.) A timeout
+or a prompt nobody answers interrupts the command the same way: the state
+it had reached carries on, as after Ctrl-C. `exec program`, which replaces the
+shell, ends it for good: that command's status is the program's, and the next
+command starts in a fresh shell in the page's directory.
 
 A command given a terminal that sits at a prompt reading it, with nothing
 (more) scripted to type, is killed after WAITING_FOR_INPUT quiet seconds
@@ -19,18 +40,27 @@ instead of at its timeout, and reported as waiting for input.
 
 Only the first HEAD_BYTES and last TAIL_BYTES of a command's output are kept;
 a one-line note stands for what lies between.
+
+Commands read /dev/null, or their own terminal; their output reaches the
+verifier through a named pipe made for the command (or that terminal), so
+nothing a command leaves behind can write into the next command's output.
+The shell's own descriptors 250 to 252 (its instructions, its reports, its
+log) are inherited by commands: a page should not reuse those numbers.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import ctypes
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,28 +82,72 @@ BLIND_TYPING_PAUSE = 5.0
 # the command waits for a reader who will never come.
 WAITING_FOR_INPUT = 3.0
 
+# An interrupted command's shell is given this long to give the command up and
+# report; one that does not (a builtin stuck in a system call) is killed, and
+# the next command starts in a fresh shell.
+INTERRUPT_GRACE = 5.0
+
 # Where the kernel says a thread sleeps when it reads a terminal (n_tty_read,
 # wait_woken) or selects on one (readline, so pdb and `read -e`).
 _TERMINAL_WAITS = ("n_tty_read", "wait_woken", "do_select", "poll_schedule_timeout")
 
+# The shell's descriptors: the instructions it reads, the reports it writes, its log.
+_CONTROL, _REPORT, _LOG = 250, 251, 252
+
+# Sent to make the shell give up its command. Ignored by default, so a copy
+# that lands between two shells, or in a child, does nothing.
+_INTERRUPT = signal.SIGURG
+
 # Bash's own variables, which cannot or must not be carried over.
 _SKIP_VARIABLES = (
-    "BASH*|PIPESTATUS|FUNCNAME|GROUPS|PPID|UID|EUID|SHLVL|RANDOM|SRANDOM|SECONDS|LINENO|"
-    "HISTCMD|EPOCHREALTIME|EPOCHSECONDS|SHELLOPTS|DIRSTACK|COMP_*|PWD|OLDPWD|_|__verify_*"
+    "BASH*|PIPESTATUS|FUNCNAME|GROUPS|PPID|UID|EUID|RANDOM|SRANDOM|SECONDS|LINENO|"
+    "HISTCMD|EPOCHREALTIME|EPOCHSECONDS|SHELLOPTS|DIRSTACK|COMP_*|PWD|_|__verify_*"
 )
-_SAVE_STATE = f"""
-__verify_status=$?
-{{
-  for __verify_name in $(compgen -v); do
-    case $__verify_name in {_SKIP_VARIABLES}) continue ;; esac
-    declare -p "$__verify_name" 2>/dev/null
+
+# Run by the shell at its start, and again, after its saved state, when it has
+# replaced itself. It reports "p PID" when ready; each command "d STATUS" when
+# done, or "x STATUS" when it left the shell (which then saved its state to
+# state.sh and became a fresh bash reading the same instructions).
+_SETUP = r"""
+__verify_pid=$BASHPID
+__verify_dir=@DIR@
+__verify_set() { return "$1"; }
+__verify_done() {
+  __verify_busy= __verify_tty=
+  \builtin disown -a
+  \builtin printf 'd %s\n' "$1" >&251
+}
+__verify_interrupt() { if [[ -n ${__verify_busy-} ]]; then \builtin exit 130; fi; }
+__verify_save() {
+  \builtin mapfile -t __verify_names < <(\builtin compgen -v)
+  for __verify_name in "${__verify_names[@]}"; do
+    case $__verify_name in @SKIP@) continue ;; esac
+    \builtin declare -p "$__verify_name"
   done
-  declare -f
-  alias -p
-  shopt -p
-  printf 'cd -- %q\\n' "$PWD"
-}} > "$__verify_state_out"
-exit $__verify_status
+  \builtin declare -f
+  \builtin alias -p
+  \builtin shopt -p
+  \builtin trap -p
+  \builtin printf 'cd -- %q\n' "$PWD"
+  \builtin set +o
+  case $__verify_flags in *e*) \builtin echo 'set -e' ;; esac
+  case $__verify_flags in *u*) \builtin echo 'set -u' ;; esac
+  case $__verify_flags in *x*) \builtin echo 'set -x' ;; esac
+}
+__verify_exit() {
+  __verify_status=$? __verify_flags=$-
+  \builtin set +eux
+  if [[ $BASHPID != "$__verify_pid" || -z ${__verify_busy-} ]]; then return 0; fi
+  if [[ -n ${__verify_tty-} ]]; then
+    if [[ $__verify_term == __verify_none ]]; then \builtin unset TERM; else TERM=$__verify_term; fi
+  fi
+  __verify_save >|"$__verify_dir/state.sh" 2>/dev/null
+  \builtin printf 'x %s\n' "$__verify_status" >&251
+  \builtin exec @BASH@ --noprofile --norc /dev/fd/250 </dev/null >&252 2>&252
+}
+\builtin trap __verify_exit EXIT
+\builtin trap __verify_interrupt URG
+\builtin printf 'p %s\n' "$BASHPID" >&251
 """
 
 
@@ -89,15 +163,15 @@ class Outcome:
 
 
 class PageShell:
-    """The shell state of one page (or one named session on it)."""
+    """The shell state of one page (or one named session on it): one bash, started on first use."""
 
     def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str]):
         self.env = env
+        self.workdir = workdir
         self.state_dir = state_dir
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._state = self.state_dir / "state.sh"
-        self._state.write_text(f"cd -- {_quote(workdir)}\n")
-        self._count = 0
+        self._bash: _Bash | None = None
+        self._status = 0  # the last command's, for `$?`
 
     def run(
         self,
@@ -107,157 +181,450 @@ class PageShell:
         use_pty: bool = False,
         on_output: Callable[[str], None] | None = None,
     ) -> Outcome:
-        self._count += 1
-        script = self.state_dir / f"command-{self._count}.sh"
-        next_state = self.state_dir / f"state-{self._count}.sh"
-        script.write_text(command + "\n")
-        wrapper = (
-            f"__verify_state_out={_quote(next_state)}\n"
-            f"source {_quote(self._state)} >/dev/null 2>&1\n"
-            "shopt -s expand_aliases\n"
-            f'eval "$(< {_quote(script)})"\n'
-            f"{_SAVE_STATE}"
-        )
-        argv = ["bash", "--noprofile", "--norc", "-c", wrapper]
         start = time.monotonic()
+        if self._bash is None or not self._bash.alive:
+            self._bash = _Bash(self.workdir, self.state_dir, self.env)
+        bash = self._bash
         capture = _Capture(on_output)
         # For `docker exec -it` and debuggers: a terminal, fed the scripted input.
-        terminal = use_pty or stdin is not None
-        process, fd, tty = _start(argv, self.env, terminal)
-        pidfd = _pidfd(process)
+        channel = _Channel(self.state_dir, terminal=use_pty or stdin is not None)
         try:
-            ending = _pump(fd, process, pidfd, timeout, capture, (stdin or "").splitlines(True), tty)
-            _kill_group(process)  # bash has exited or is to die: whatever it left running goes too
-            _drain(fd, capture)
+            bash.send(bash.command_line(command, channel, self._status))
+            ending, status = _pump(bash, channel, timeout, capture, (stdin or "").splitlines(True))
+            left = ending
+            if ending in ("timeout", "waiting"):
+                left, status = bash.interrupt(channel, capture)
+            if bash.alive:
+                bash.kill_leftovers()  # whatever the command left running goes, every time
+            channel.finish(capture)
         finally:
-            _kill_group(process)
-            os.close(fd)
-            if pidfd is not None:
-                os.close(pidfd)
-            status = process.wait()
-        if next_state.exists():
-            self._state = next_state
+            channel.close()
+        bash.settle(left)
+        killed = ending in ("timeout", "waiting")
+        self._status = status if status is not None else 137
         return Outcome(
-            status=status if ending == "exited" else None,
+            status=None if killed else status,
             output=capture.text(),
             duration=time.monotonic() - start,
             timed_out=ending == "timeout",
             waiting_for_input=ending == "waiting",
         )
 
+    def close(self) -> None:
+        """End the shell and everything still running in its session."""
+        if self._bash is not None:
+            self._bash.close()
+            self._bash = None
 
-def _quote(path: Path) -> str:
+    def __enter__(self) -> PageShell:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _quote(path: Path | str) -> str:
     return "'" + str(path).replace("'", "'\\''") + "'"
 
 
-def _start(argv, env, terminal: bool):
-    """Start bash in its own process group (killable as a whole), its output on one fd.
+def _ansi_c(text: str) -> str:
+    """Bash's $'...' quoting: the text, byte for byte, as one word."""
+    return "$'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
-    Returns (process, fd to read, terminal's device name or None).
+
+class _Channel:
+    """A command's stdin, stdout and stderr: a named pipe (stdin /dev/null), or a terminal.
+
+    The verifier holds a writing end of its own until the command is done, so
+    that the end of output is known only then: when the command and what it
+    left behind are gone.
     """
-    if terminal:
-        reader, writer = pty.openpty()
-        tty = os.ttyname(writer)
-        stdin, env = writer, {**env, "TERM": "dumb"}
-    else:
-        reader, writer = os.pipe()
-        tty, stdin = None, subprocess.DEVNULL
+
+    def __init__(self, state_dir: Path, terminal: bool):
+        self.tty: str | None = None
+        self.path: Path | None = None
+        if terminal:
+            self.fd, self._held = pty.openpty()
+            self.tty = os.ttyname(self._held)
+            self.redirect = f"<>{_quote(self.tty)} >&0 2>&0"
+        else:
+            self.path = state_dir / "output"
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            os.mkfifo(self.path, 0o600)
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            self._held = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            self.redirect = f"</dev/null >{_quote(self.path)} 2>&1"
+
+    def read(self) -> bytes:
+        try:
+            return os.read(self.fd, 65536)
+        except BlockingIOError:
+            return b""
+        except OSError:  # a terminal reports EIO once no one holds its other side
+            return b""
+
+    def finish(self, capture: _Capture) -> None:
+        """Read what is left, once the verifier's own writing end is closed.
+
+        Stops at the end, or once quiet for a second, as a process that left
+        the session (setsid) may hold the output open.
+        """
+        if self._held >= 0:
+            os.close(self._held)
+            self._held = -1
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and select.select([self.fd], [], [], 0.1)[0]:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            capture.add(data)
+
+    def close(self) -> None:
+        for fd in (self._held, self.fd):
+            if fd >= 0:
+                os.close(fd)
+        self._held = self.fd = -1
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+
+def _pump(bash: _Bash, channel: _Channel, timeout, capture, typed_lines):
+    """Read the output until the shell reports, typing each scripted line when a prompt waits.
+
+    Typing only then keeps the terminal's echo of the input in the right place
+    in the transcript. Returns (how it ended, status): ("done", status),
+    ("exited", status) when the command left the shell, ("died", status) when
+    the shell itself ended, ("timeout", None) or ("waiting", None).
+    """
+    typed = list(typed_lines)
+    deadline = time.monotonic() + timeout
+    last_output = time.monotonic()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            report = bash.report(0)  # one that just came wins over the timeout
+            return report if report[0] is not None else ("timeout", None)
+        pause = TYPING_PAUSE if typed else 0.5
+        ready = bash.wait(channel.fd, min(left, pause))
+        if channel.fd in ready:
+            data = channel.read()
+            if data:
+                capture.add(data)
+                last_output = time.monotonic()
+        if len(ready) > (channel.fd in ready):  # the shell reported, or ended
+            ending, status = bash.report(0)
+            if ending is not None:
+                return ending, status
+        if ready:
+            continue
+        quiet = time.monotonic() - last_output
+        if typed:
+            if quiet >= BLIND_TYPING_PAUSE or (quiet >= TYPING_PAUSE and capture.at_prompt()):
+                os.write(channel.fd, typed.pop(0).encode())
+                last_output = time.monotonic()  # the next line waits for the answer to this one
+        elif (
+            channel.tty
+            and quiet >= WAITING_FOR_INPUT
+            and capture.at_prompt()
+            and _reads_terminal(bash.session, channel.tty)
+        ):
+            return "waiting", None
+
+
+class _Bash:
+    """The long-lived bash of one PageShell, and the session it runs in.
+
+    Two processes: a session leader, which is a child subreaper (so that every
+    orphan of the page's commands becomes its child, findable and killable)
+    and runs the shell as its only child. The shell is not the session leader,
+    so opening a command's terminal never makes it the shell's controlling
+    terminal: as before, commands have none (/dev/tty is not available).
+    """
+
+    def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str]):
+        self.dir = state_dir
+        self.alive = True
+        self._buffer = b""
+        self._bash = shutil.which("bash", path=env.get("PATH", os.defpath)) or "bash"
+        control_read, self._control = os.pipe()
+        self._reports, report_write = os.pipe()
+        os.set_blocking(self._reports, False)
+        log = os.open(state_dir / "shell.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        leader = (
+            f"exec {_CONTROL}<&{control_read} {_REPORT}>&{report_write} {_LOG}>&2 {control_read}<&- {report_write}>&-; "
+            f"{_quote(self._bash)} --noprofile --norc /dev/fd/{_CONTROL}; exit $?"
+        )
+        try:
+            self.leader = subprocess.Popen(
+                [self._bash, "--noprofile", "--norc", "-c", leader],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                pass_fds=(control_read, report_write),
+                start_new_session=True,
+                preexec_fn=_become_subreaper,
+            )
+        except BaseException:
+            for fd in (self._control, self._reports):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (control_read, report_write, log):
+                os.close(fd)
+        self.session = self.leader.pid  # also the group of the leader and the shell
+        self._pidfd = _pidfd(self.leader)
+        self._finalizer = weakref.finalize(self, _shut_down, self.leader, self.session, [self._control, self._reports])
+        self._setup = _SETUP.replace("@DIR@", _quote(state_dir)).replace("@SKIP@", _SKIP_VARIABLES)
+        self._setup = self._setup.replace("@BASH@", _quote(self._bash))
+        self.pid = 0
+        self.send(self._setup + f"set -m\nshopt -s expand_aliases\n\\builtin cd -- {_quote(workdir)}\n")
+        self._ready()
+
+    # -- talking to the shell
+
+    def command_line(self, command: str, channel: _Channel, previous: int) -> str:
+        """The line the shell runs: the command as typed, `$?` set, its output to the channel."""
+        run = f"\\builtin eval {_ansi_c(command)} {channel.redirect}"
+        mark = "__verify_busy=1"
+        if channel.tty:
+            mark += " __verify_tty=1 __verify_term=${TERM-__verify_none}"
+            run = "TERM=dumb " + run
+        # `&& :` keeps a non-zero status from tripping `set -e` while setting `$?`.
+        return f"{mark}; __verify_set {previous & 255} && :; {run}; __verify_done $?\n"
+
+    def send(self, text: str) -> None:
+        try:
+            os.write(self._control, text.encode("utf-8", "surrogateescape"))
+        except BrokenPipeError:
+            self.alive = False
+
+    def wait(self, fd: int, seconds: float) -> list[int]:
+        """Wait for output on fd, a report, or the shell's end."""
+        watch = [fd, self._reports] + ([self._pidfd] if self._pidfd is not None else [])
+        ready = select.select(watch, [], [], seconds)[0]
+        if self._pidfd is None and self.leader.poll() is not None:
+            ready.append(-1)
+        return ready
+
+    def report(self, seconds: float) -> tuple[str | None, int | None]:
+        """The next report, waiting up to seconds: ("done"|"exited"|"died", status) or (None, None)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            line = self._line()
+            if line is not None:
+                kind, _, value = line.partition(" ")
+                if kind in ("d", "x"):
+                    return ("done" if kind == "d" else "exited"), int(value)
+                continue  # a late "p" line
+            if self._ended():
+                self.alive = False
+                return "died", _status(self.leader.wait())
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, None
+            select.select([self._reports] + ([self._pidfd] if self._pidfd is not None else []), [], [], min(left, 0.05))
+
+    def _line(self) -> str | None:
+        while b"\n" not in self._buffer:
+            try:
+                data = os.read(self._reports, 4096)
+            except BlockingIOError:
+                return None
+            if not data:
+                return None
+            self._buffer += data
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode()
+
+    def _ended(self) -> bool:
+        return self.leader.poll() is not None
+
+    def _ready(self) -> None:
+        """Wait for the shell's "p PID": it has run the setup."""
+        while True:
+            line = self._line()
+            if line is not None and line.startswith("p "):
+                self.pid = int(line[2:])
+                return
+            if line is None:
+                if self._ended():
+                    self.alive = False
+                    log = (self.dir / "shell.log").read_text(errors="replace").strip().splitlines()
+                    raise RuntimeError(f"the page's bash did not start: {log[-1] if log else 'no message'}")
+                select.select([self._reports], [], [], 0.05)
+
+    # -- ending commands
+
+    def interrupt(self, channel: _Channel, capture: _Capture) -> tuple[str | None, int | None]:
+        """Make the shell give up its command: kill the command's processes, then its builtins.
+
+        The shell's trap leaves the command (saving the state it reached) once
+        its foreground job is gone; the signal is repeated, as one that lands
+        just before a blocking read is only seen after it. A shell that does
+        not give up in INTERRUPT_GRACE is killed with everything in its
+        session. Returns the shell's report, as report() does, or (None, None).
+        """
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        while self.alive and time.monotonic() < deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, _INTERRUPT)
+            self.kill_leftovers()
+            while select.select([channel.fd], [], [], 0)[0]:  # keep the output flowing
+                data = channel.read()
+                if not data:
+                    break
+                capture.add(data)
+            ending, status = self.report(0.05)
+            if ending is not None:
+                return ending, status
+        self.close()
+        return None, None
+
+    def kill_leftovers(self) -> None:
+        """SIGKILL every process of the session but the leader and the shell, until none is left.
+
+        They are the shell's children (jobs, command substitutions) and the
+        leader's other children (orphans), with their descendants. A job's
+        group is killed whole; a process in the shell's own group alone.
+        """
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        pause = 0.0005
+        while True:
+            found = self._leftovers()
+            if not found or time.monotonic() > deadline:
+                return
+            for pid, group in found:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    if group != self.session:
+                        os.killpg(group, signal.SIGKILL)
+                    else:
+                        os.kill(pid, signal.SIGKILL)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def _leftovers(self) -> list[tuple[int, int]]:
+        """(pid, process group) of every live process under the shell and the leader."""
+        found = []
+        todo = [pid for pid in _children(self.session) if pid != self.pid] + _children(self.pid)
+        while todo:
+            pid = todo.pop()
+            stat = _stat(pid)
+            if stat is None:
+                continue
+            state, group, session = stat
+            if session != self.session:  # left by setsid: out of reach, by the rule
+                continue
+            if state not in "ZX":
+                found.append((pid, group))
+            todo += _children(pid)
+        return found
+
+    def settle(self, ending: str | None) -> None:
+        """After a command: reload the state of a shell that left; a shell that died is closed."""
+        if not self.alive or ending in (None, "died") or self._ended():
+            self.close()
+        elif ending == "exited":
+            self.send(f"\\builtin source {_quote(self.dir / 'state.sh')}\n{self._setup}")
+            try:
+                self._ready()
+            except RuntimeError:
+                self.close()
+
+    def close(self) -> None:
+        self.alive = False
+        self._finalizer()
+
+
+def _status(returncode: int) -> int:
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+def _shut_down(leader: subprocess.Popen, session: int, fds: list[int]) -> None:
+    """Kill everything in the shell's session, then forget it."""
+    _kill_session(session)
+    with contextlib.suppress(ChildProcessError):
+        leader.wait()
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _kill_session(session: int) -> None:
+    for _ in range(100):
+        members = []
+        for pid in _all_pids():
+            stat = _stat(pid)
+            if stat is not None and stat[2] == session and stat[0] not in "ZX":
+                members.append(pid)
+        if not members:
+            return
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, process group, session) of a process, or None once it is gone."""
     try:
-        process = subprocess.Popen(argv, stdin=stdin, stdout=writer, stderr=writer, env=env, start_new_session=True)
-    except BaseException:
-        os.close(reader)
-        raise
-    finally:
-        os.close(writer)  # only the command holds it now, so its end means EOF
-    return process, reader, tty
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            stat = file.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return fields[0].decode(), int(fields[2]), int(fields[3])
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", "rb") as file:
+            return [int(child) for child in file.read().split()]
+    except FileNotFoundError:
+        if os.path.exists(f"/proc/{pid}"):  # a kernel without the children file: look at every process
+            return [child for child in _all_pids() if _parent(child) == pid]
+        return []
+    except OSError:
+        return []
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            stat = file.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(b")") + 2 :].split()[1])
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _become_subreaper() -> None:
+    """In the session leader, before bash starts: orphans below it become its children."""
+    _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _pidfd(process: subprocess.Popen) -> int | None:
-    """A descriptor that becomes readable when bash exits (Linux 5.3 on), or None."""
+    """A descriptor that becomes readable when the process exits (Linux 5.3 on), or None."""
     try:
         return os.pidfd_open(process.pid)
     except (AttributeError, OSError):
         return None
 
 
-def _exited(process: subprocess.Popen) -> bool:
-    """Whether bash has exited, leaving it unreaped: its pid keeps naming its process group."""
-    try:
-        return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:  # reaped already
-        return True
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    if process.returncode is None:  # never once reaped, so the group id is still ours
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _pump(fd, process, pidfd, timeout, capture, typed_lines, tty):
-    """Read the output until bash exits, typing each scripted line when a prompt waits.
-
-    Typing only then keeps the terminal's echo of the input in the right place
-    in the transcript. Returns how it ended: "exited", "timeout" or "waiting".
-    """
-    typed = list(typed_lines)
-    deadline = time.monotonic() + timeout
-    last_output = time.monotonic()
-    open_ = True  # until EOF: then bash is exiting, or has closed its output and works on
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return "timeout"
-        watch = [f for f in (fd if open_ else None, pidfd) if f is not None]
-        if typed:
-            pause = TYPING_PAUSE
-        elif open_ or pidfd is not None:
-            pause = 0.5
-        else:  # nothing would wake select when bash exits
-            pause = 0.02
-        ready = fd in select.select(watch, [], [], min(left, pause))[0]
-        if ready:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:  # a pty reports EIO once the other side is closed
-                data = b""
-            if data:
-                capture.add(data)
-                last_output = time.monotonic()
-            open_ = bool(data)
-        # Checked even while output flows: a background job may chat on after bash is done.
-        # (pidfd, readable once bash exits, wakes select for it at once.)
-        if _exited(process):
-            return "exited"
-        if ready or not open_:
-            continue
-        quiet = time.monotonic() - last_output
-        if typed:
-            if quiet >= BLIND_TYPING_PAUSE or (quiet >= TYPING_PAUSE and capture.at_prompt()):
-                os.write(fd, typed.pop(0).encode())
-                last_output = time.monotonic()  # the next line waits for the answer to this one
-        elif tty and quiet >= WAITING_FOR_INPUT and capture.at_prompt() and _reads_terminal(process.pid, tty):
-            return "waiting"
-
-
-def _drain(fd, capture) -> None:
-    """Read what the killed group wrote last.
-
-    Stops once quiet, or after a second, as a process that left the group may hold the fd.
-    """
-    deadline = time.monotonic() + 1.0
-    while time.monotonic() < deadline and select.select([fd], [], [], 0.1)[0]:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            return
-        if not data:
-            return
-        capture.add(data)
-
-
-def _reads_terminal(group: int, tty: str) -> bool:
-    """Whether a thread of the group sleeps reading the terminal, or waiting for it to be readable.
+def _reads_terminal(session: int, tty: str) -> bool:
+    """Whether a thread of the session sleeps reading the terminal, or waiting for it to be readable.
 
     The kernel names where each thread sleeps (its wait channel) and the
     arguments of the call it sleeps in. A read's first argument is the fd; a
@@ -265,12 +632,13 @@ def _reads_terminal(group: int, tty: str) -> bool:
     the terminal. A slow command sleeps elsewhere: in `sleep`, in waiting for a
     child, on a socket. (For `docker exec -it` this holds throughout, as the
     client always reads its terminal, so there the prompt and the quiet decide.)
+    The shell itself counts: `read -p` is a builtin.
     """
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in _all_pids():
         tasks = []
         with contextlib.suppress(OSError, ValueError):  # gone meanwhile
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            if int(stat[stat.rindex(")") + 2 :].split()[2]) == group:  # its process group
+            stat = _stat(pid)
+            if stat is not None and stat[2] == session:
                 tasks = list(Path(f"/proc/{pid}/task").iterdir())
         for task in tasks:
             # Errors: gone, running (no call to show), or not ours to read (setuid).
