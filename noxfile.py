@@ -70,10 +70,12 @@ def provision(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, hadolint on every Dockerfile, and the workflows against GitHub's schema and zizmor."""
-    install(session, "lint", project=False)
+    """ruff, mypy (strict, on the verifier), hadolint on every Dockerfile, and the workflows
+    against GitHub's schema and zizmor."""
+    install(session, "lint")  # the project too: mypy checks it against its dependencies
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
     # The seed-style recipe keeps its defects on purpose; its waivers name each one.
     dockerfiles = ["docker-practice/Dockerfile", "docker-practice/build/Dockerfile.cpu", "bench/seed-style.Dockerfile"]
     session.run("hadolint", *dockerfiles)

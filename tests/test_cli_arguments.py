@@ -1,6 +1,5 @@
 """How the CLI hands over to pytest: the pages are collected unless files are named."""
 
-import argparse
 import os
 
 from conftest import ROOT, run_verifier
@@ -12,18 +11,15 @@ from verify_tutorial.settings import load
 
 def arguments(*extra):
     settings = load(ROOT / "conf" / "verify.toml")
-    ours = argparse.Namespace(
-        target="cpu", allow=["apptainer"], accept=False, no_wait=False, verify_config="conf/verify.toml"
-    )
-    return settings, pytest_arguments(settings, ours, list(extra))
+    return settings, pytest_arguments(settings, list(extra))
 
 
 def test_pages_are_collected_when_only_options_are_given():
     settings, args = arguments("-k", "example", "-x")
     assert args[-1] == str(settings.pages)
     assert args[-4:-1] == ["-k", "example", "-x"]
-    assert "--verify-allow=apptainer" in args
     assert args[:2] == ["-c", os.devnull]  # the host project's pytest settings stay out
+    assert not [arg for arg in args if arg.startswith("--verify")]  # the plugin gets the Verifier itself
 
 
 def test_a_named_page_replaces_the_pages_folder():

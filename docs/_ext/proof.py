@@ -21,11 +21,10 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from verify_tutorial import results
-from verify_tutorial.collect import collect_page
+from verify_tutorial.collect import CONSOLE_LANGUAGES, collect_page
 from verify_tutorial.results import Status, page_digest
 
 logger = logging.getLogger(__name__)
-CONSOLE = {"console", "shell-session"}
 
 
 def load_results(app: Sphinx) -> dict:
@@ -117,7 +116,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     by_fence = {b.line: b for b in blocks}
     counts: Counter[str] = Counter()
     for node in list(doctree.findall(nodes.literal_block)):
-        if node.get("language") not in CONSOLE:
+        if node.get("language") not in CONSOLE_LANGUAGES:
             continue
         block = by_fence.get(node.line)  # MyST gives a fenced block the line of its opening fence
         lines = {c.line for c in block.commands} if block else set()

@@ -21,9 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from verify_tutorial.engine import check_buildkit, connect
-from verify_tutorial.engine_session import EngineSession
 from verify_tutorial.errors import VerifyError
-from verify_tutorial.preflight import preflight
+from verify_tutorial.run import Verifier
 from verify_tutorial.settings import load
 
 from . import caches
@@ -83,12 +82,11 @@ def main(argv: list[str] | None = None) -> int:
 def check_guide_names(verify_config: Path) -> None:
     """Stop now, not after the builds, if a name the guide creates is taken.
     The engine is let go at once: the bench's own verify runs take it later."""
-    settings = load(verify_config)
-    session = EngineSession(settings.root)
+    verifier = Verifier(load(verify_config))
     try:
-        preflight(settings, session)
+        verifier.preflight(None, say)
     finally:
-        session.close()
+        verifier.close()
 
 
 def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) -> dict:

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from .collect import PAGE_SUFFIXES
-from .engine_session import profile_for
 from .errors import NoBlocks, NoSuchPage, VerifyError
 from .options import ALLOWABLE
-from .preflight import preflight
+from .run import Verifier
 from .settings import DEFAULT_FILE, Settings, load
 
 EXIT_INTERRUPTED = 130
@@ -42,19 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
-    session = profile_for(settings.engine, settings.root)
+    verifier = Verifier(settings, ours.target, ours.allow, accept=ours.accept, wait=not ours.no_wait)
     try:
         pages = chosen_pages(settings, pytest_args)
-        unreadable = preflight(settings, session, pages, ours.target, ours.allow, wait=not ours.no_wait)
+        unreadable = verifier.preflight(pages, say=lambda line: print(line, file=sys.stderr))
         settings.results_dir.mkdir(parents=True, exist_ok=True)
-        status = run_pytest(pytest_arguments(settings, ours, pytest_args), session)
+        status = run_pytest(pytest_arguments(settings, pytest_args), verifier)
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:
-        session.close()  # the proxy stops and the engine lock is released, whatever happened
+        verifier.close()  # the proxy stops and the engine lock is released, whatever happened
     if status == pytest.ExitCode.INTERRUPTED:
         return EXIT_INTERRUPTED
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:  # say, -k chose no command
@@ -69,13 +68,13 @@ def default_settings_file() -> Path:
     return DEFAULT_FILE if DEFAULT_FILE.is_file() else Path("pyproject.toml")
 
 
-def run_pytest(args: list[str], session) -> int:
+def run_pytest(args: list[str], verifier: Verifier) -> int:
     """pytest with only our plugin: auto-loaded plugins (a reordering or parallel
     one would break the page's order-dependent shell) stay out."""
     saved = os.environ.get(AUTOLOAD)
     os.environ[AUTOLOAD] = "1"
     try:
-        return int(pytest.main(args, plugins=[session]))
+        return int(pytest.main(args, plugins=[verifier]))
     finally:
         if saved is None:
             del os.environ[AUTOLOAD]
@@ -104,9 +103,10 @@ def _pages_in(path: Path) -> list[Path]:
     return [path.resolve()]
 
 
-def pytest_arguments(settings, ours: argparse.Namespace, extra: list[str]) -> list[str]:
-    """pytest's command line: our plugin and options, the user's extras, and the pages
-    unless the extras name files themselves (a word such as `-k`'s value is no file)."""
+def pytest_arguments(settings: Settings, extra: list[str]) -> list[str]:
+    """pytest's command line: our plugin, the user's extras, and the pages unless the
+    extras name files themselves (a word such as `-k`'s value is no file). Our own
+    options are not among them: the plugin gets the Verifier itself."""
     names_paths = any(Path(arg.split("::")[0]).exists() for arg in extra if not arg.startswith("-"))
     return [
         "-c", os.devnull,  # none of the host project's pytest settings (addopts, plugins, markers)
@@ -115,11 +115,6 @@ def pytest_arguments(settings, ours: argparse.Namespace, extra: list[str]) -> li
         "-ra",  # list every skip with its reason
         "--rootdir", str(settings.root),
         "--junitxml", str(settings.results_dir / "junit.xml"),
-        "--verify-target", ours.target,
-        "--verify-config", str(settings.source),
-        *[f"--verify-allow={capability}" for capability in ours.allow],
-        *(["--verify-accept"] if ours.accept else []),
-        *(["--verify-no-wait"] if ours.no_wait else []),
         *extra,
         *([] if names_paths else [str(settings.pages)]),
     ]  # fmt: skip

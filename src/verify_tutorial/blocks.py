@@ -9,7 +9,10 @@ from pathlib import Path
 from .errors import MalformedBlock
 
 # A prompt is "$ ", optionally after a host or venv label such as "(gpu-host) ".
-PROMPT = re.compile(r"^(?:\((?P<label>[^)\s]+)\) )?\$ (?P<command>.*)$")
+# The site's copy button strips the same prompt: docs/conf.py reads PROMPT_TEXT.
+LABEL = r"[\w.-]+"
+PROMPT_TEXT = rf"(?:\({LABEL}\) )?\$ "  # no capturing group: sphinx-copybutton adds its own
+PROMPT = re.compile(rf"^(?:\((?P<label>{LABEL})\) )?\$ (?P<command>.*)$")
 # The one visible wildcard: a line of just "..." stands for any lines.
 ELLIPSIS = "..."
 # What bash shows before each line of a here-doc typed at an interactive prompt (PS2).

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
@@ -33,9 +35,14 @@ OPTION_LINE = re.compile(r"^\s*:[\w-]+:")
 LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
+# The MyST syntax extensions the pages use; docs/conf.py reads this, so the site
+# and the verifier parse the pages alike.
+MYST_EXTENSIONS = ("colon_fence", "deflist")
+
+
 @cache
-def _parser():
-    config = MdParserConfig(enable_extensions={"colon_fence", "deflist", "dollarmath"})
+def _parser() -> MarkdownIt:
+    config = MdParserConfig(enable_extensions=set(MYST_EXTENSIONS))
     return create_md_parser(config, RendererHTML)
 
 
@@ -66,10 +73,10 @@ def collect_page(path: Path, shown_as: str | None = None, data: bytes | None = N
     return blocks
 
 
-def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[str]):
+def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[str]) -> Iterator[Block]:
     comments: list[tuple[int, str]] = []
     for token in _parser().parse(text):
-        if token.type == "myst_line_comment":
+        if token.type == "myst_line_comment" and token.map is not None:
             first = offset + token.map[0] + 1
             # One token can span several consecutive '%' lines.
             for i, line in enumerate(_lines(token.content)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from docutils import frontend, utils
 from docutils.parsers import rst
@@ -67,7 +67,7 @@ def _code_directives(text: str) -> list[_Found]:
         final_argument_whitespace = True
         option_spec: ClassVar = dict.fromkeys(CODE_OPTIONS, directives.unchanged)
 
-        def run(self):
+        def run(self) -> list[Any]:
             content = list(self.content)
             # Options and the blank line after them come before content_offset.
             found.append(_Found(self.lineno, (self.arguments or [""])[0], self.content_offset + 1, content))
@@ -79,7 +79,8 @@ def _code_directives(text: str) -> list[_Found]:
     settings.halt_level = 5
     settings.file_insertion_enabled = False
     document = utils.new_document("<page>", settings)
-    saved = {name: directives._directives.get(name) for name in CODE_DIRECTIVES}
+    registry: dict[str, Any] = directives._directives  # type: ignore[attr-defined]  # docutils' own table
+    saved = {name: registry.get(name) for name in CODE_DIRECTIVES}
     for name in CODE_DIRECTIVES:
         directives.register_directive(name, Recorder)
     try:
@@ -87,9 +88,9 @@ def _code_directives(text: str) -> list[_Found]:
     finally:
         for name, previous in saved.items():
             if previous is None:
-                directives._directives.pop(name, None)
+                registry.pop(name, None)
             else:
-                directives._directives[name] = previous
+                registry[name] = previous
     return found
 
 

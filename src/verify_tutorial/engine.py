@@ -36,7 +36,8 @@ def check_buildkit(env: dict[str, str]) -> str:
     version = subprocess.run(
         [docker_cli, "version", "--format", "{{.Client.Version}}"], capture_output=True, text=True, env=env
     ).stdout.strip()
-    major = int(re.match(r"\d+", version).group()) if re.match(r"\d+", version) else 0
+    leading = re.match(r"\d+", version)
+    major = int(leading.group()) if leading else 0
     if major >= 23:
         # From 23 on, `docker build` is buildx; without the plugin it silently uses the legacy builder.
         probe = subprocess.run([docker_cli, "buildx", "version"], capture_output=True, env=env)

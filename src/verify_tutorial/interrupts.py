@@ -11,6 +11,8 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 
 class InterruptPolicy:
@@ -19,7 +21,7 @@ class InterruptPolicy:
         self.interrupted = False
         self._cleaning = False
         self._extra_presses = 0
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}
 
     def install(self) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -27,7 +29,7 @@ class InterruptPolicy:
 
     def uninstall(self) -> None:
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            signal.signal(signum, handler)
         self._previous.clear()
 
     @contextmanager
@@ -39,7 +41,7 @@ class InterruptPolicy:
         finally:
             self._cleaning = False
 
-    def _handle(self, signum, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         if not self.interrupted and not self._cleaning:
             self.interrupted = True
             raise KeyboardInterrupt

@@ -15,7 +15,7 @@ MISSING = 2
 
 def matches(expected: list[str], actual: list[str], extra_rules: Iterable[Rule] = ()) -> bool:
     """True when the lines agree after normalizing; a '...' line stands for any lines."""
-    return _costs(expected, actual, extra_rules)[0][-1][-1] == 0
+    return bool(_costs(expected, actual, extra_rules)[0][-1][-1] == 0)
 
 
 def unified_diff(expected: list[str], actual: list[str], where: str, extra_rules: Iterable[Rule] = ()) -> str:
@@ -45,7 +45,9 @@ def unified_diff(expected: list[str], actual: list[str], where: str, extra_rules
     return "\n".join(lines)
 
 
-def _costs(expected: list[str], actual: list[str], extra_rules: Iterable[Rule]):
+def _costs(
+    expected: list[str], actual: list[str], extra_rules: Iterable[Rule]
+) -> tuple[list[list[int]], list[str], list[str]]:
     """cost[i][j]: the cost of unmatched lines when expected[:i] accounts for actual[:j].
 
     Each side is normalized once, as a whole, so a table's header types the rows below it.

@@ -82,8 +82,10 @@ def _apply(options: Options, where: str, word: str) -> Options:
         return replace(options, exit=int(value))
     if key == "session":
         return replace(options, session=value)
-    if key in ("setup", "teardown"):
-        return replace(options, **{key: [*getattr(options, key), value]})
+    if key == "setup":
+        return replace(options, setup=[*options.setup, value])
+    if key == "teardown":
+        return replace(options, teardown=[*options.teardown, value])
     if key == "stdin":
         return replace(options, stdin=value.replace("\\n", "\n").replace("\\t", "\t"))
     raise UnknownOption(

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -64,7 +65,7 @@ class Owned:
     kind: str  # container, image, network, volume
     name: str
     labels: dict[str, str]
-    remove: Callable[[], None]
+    remove: Callable[[], bool]  # True when it removed something; False when already gone
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
@@ -76,14 +77,14 @@ def owned_objects(client: docker.DockerClient, run_id: str | None = None) -> lis
     label = f"{RUN}={run_id}" if run_id else RUN
     found: list[Owned] = []
     for c in client.containers.list(all=True, filters={"label": label}):
-        found.append(Owned("container", c.name, c.labels, _removal(c.remove, force=True, v=True)))
+        found.append(Owned("container", c.name or c.id or "?", c.labels, _removal(c.remove, force=True, v=True)))
     images = client.images.list(all=True, filters={"label": label})
     for i in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
         labels = (i.attrs.get("Config") or {}).get("Labels") or {}
         name = (i.tags or [i.short_id])[0]
         found.append(Owned("image", name, labels, _removal(client.images.remove, i.id, force=True)))
     for n in client.networks.list(filters={"label": label}):
-        found.append(Owned("network", n.name, n.attrs.get("Labels") or {}, _removal(n.remove)))
+        found.append(Owned("network", n.name or n.id or "?", n.attrs.get("Labels") or {}, _removal(n.remove)))
     for v in client.volumes.list(filters={"label": label}):
         found.append(Owned("volume", v.name, v.attrs.get("Labels") or {}, _removal(v.remove, force=True)))
     return found
@@ -151,7 +152,7 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _removal(action: Callable, *args, **kwargs) -> Callable[[], bool]:
+def _removal(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], bool]:
     """A removal that reports whether it removed anything; gone already is fine."""
 
     def run() -> bool:

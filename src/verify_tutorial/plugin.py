@@ -1,37 +1,37 @@
-"""The pytest layer: pages are files, commands are items.
+"""The pytest layer: pages are files, commands are items; a Verifier (run.py) does the work.
 
 Registered as a pytest11 entry point, so any project with the package installed
 loads it; it does nothing unless the project configures it ([tool.verify-tutorial]
 in pyproject.toml, or --verify-config). The CLI loads it with -p, isolated from
-the host project's pytest settings and plugins.
-
-Only what pytest needs lives here; running, matching and reporting live in
-their own modules so they can be tested without pytest's machinery.
+the host project's pytest settings and plugins, and hands it the Verifier it
+already built, so no option is parsed twice and no page read twice.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from _pytest._code.code import TerminalRepr
 
-from . import accept, results
 from .blocks import Block, Command
-from .collect import PAGE_SUFFIXES, collect_page
-from .engine_session import Profile, profile_for
-from .errors import EngineLost, NameTaken, PageNotText, UnsafeAccept, VerifyError
+from .collect import PAGE_SUFFIXES
+from .errors import EngineLost, NameTaken, PageNotText, VerifyError
 from .interrupts import InterruptPolicy
-from .options import ALLOWABLE, capabilities, skip_reason
-from .results import Result, Status
-from .runner import PageRun, StepFailed, shell_environment
-from .settings import Settings, load
+from .options import ALLOWABLE
+from .results import Result, Status, overhead_line, summary_line
+from .run import Verifier
+from .runner import PageRun, StepFailed
 from .settings import find as find_settings
+from .settings import load
 
 STREAM_AFTER = 3.0  # seconds; shorter commands print nothing while they run
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     # Prefixed, since any project with the package installed gets these options.
     group = parser.getgroup("verify-tutorial")
     group.addoption("--verify-target", choices=("cpu", "gpu"), default="cpu", help="cpu skips GPU steps; gpu runs them")
@@ -43,30 +43,64 @@ def pytest_addoption(parser):
     group.addoption("--verify-config", help="settings file (default: [tool.verify-tutorial] in pyproject.toml)")
 
 
-def _state(config) -> VerifyState | None:
+class RunState:
+    """The Verifier, and what only the pytest layer needs around it."""
+
+    def __init__(self, config: pytest.Config, verifier: Verifier):
+        self.config = config
+        self.verifier = verifier
+        self.interrupts = InterruptPolicy(self.say)
+        self.started: float | None = None
+        self.wall: float | None = None  # seconds from the first command to the end of the run
+
+    def say(self, text: str) -> None:
+        _say(self.config, text)
+
+    def fail_run(self, error: VerifyError, session: pytest.Session) -> None:
+        """A fault that ends the whole run (the engine gone): one line, its own status."""
+        self.verifier.fail(error, self.say)
+        session.shouldstop = str(error)
+
+
+_STATE = pytest.StashKey[RunState]()
+
+
+def _state(config: pytest.Config) -> RunState | None:
     """The run's state, or None where the verifier is not configured: then every hook does nothing."""
-    return getattr(config, "_verify", None)
+    return config.stash.get(_STATE, None)
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
+    given = [p for p in config.pluginmanager.get_plugins() if isinstance(p, Verifier)]
+    if given:  # the CLI's, preflight done
+        config.stash[_STATE] = RunState(config, given[0])
+        return
     chosen = config.getoption("verify_config")
     source = Path(chosen) if chosen else find_settings(config.rootpath)
     if source is None:
         return  # installed but not configured for this project: inert
     try:
-        config._verify = VerifyState(config, load(source))
+        verifier = Verifier(
+            load(source),
+            target=config.getoption("verify_target"),
+            allow=config.getoption("verify_allow"),
+            accept=config.getoption("verify_accept"),
+            wait=not config.getoption("verify_no_wait"),
+        )
     except VerifyError as error:
         raise pytest.UsageError(f"verify-tutorial: {error}") from None
+    config.stash[_STATE] = RunState(config, verifier)
 
 
-def pytest_collect_file(file_path: Path, parent):
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GuidePage | None:
     state = _state(parent.config)
-    if state and file_path.suffix in PAGE_SUFFIXES and state.settings.pages in file_path.parents:
-        return GuidePage.from_parent(parent, path=file_path)
+    if state and file_path.suffix in PAGE_SUFFIXES and state.verifier.settings.pages in file_path.parents:
+        page: GuidePage = GuidePage.from_parent(parent, path=file_path)
+        return page
     return None
 
 
-def pytest_collection_finish(session):
+def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
     commands = [item for item in session.items if isinstance(item, CommandItem)]
     if state is None or not commands:
@@ -76,110 +110,59 @@ def pytest_collection_finish(session):
         reporter.write_sep("-", "inventory of console blocks")
         for item in commands:
             if item.command is item.block.commands[0]:
-                reason = state.skip_reason(item.block)
+                reason = state.verifier.skip_reason(item.block)
                 verdict = f"skip: {reason}" if reason else "run"
-                where = f"{item.parent.display()}:{item.block.line}"
+                where = f"{item.page.display()}:{item.block.line}"
                 reporter.write_line(f"{where}  {len(item.block.commands)} command(s)  {verdict}")
     state.started = time.monotonic()
     state.interrupts.install()  # only now that commands will run
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown, so every page is cleaned up first
-def pytest_sessionfinish(session, exitstatus):
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
     if state is None:
         return
+    verifier = state.verifier
     with state.interrupts.cleaning():
-        state.close_all()
-        state.close_engine()
+        verifier.close()
     state.interrupts.uninstall()
     if state.started is None:
         return
-    # One wall time for the results file and the summary line below.
-    state.wall = time.monotonic() - state.started
-    if state.accepted and (state.interrupts.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED):
-        _say(session.config, "accept: the run was interrupted, so no page was rewritten")
-    elif state.accepted:
-        try:
-            written = accept.rewrite(state.accepted, show=lambda text: _say(session.config, text))
-        except UnsafeAccept as error:
-            _say(session.config, f"accept: {error}; no page was rewritten")
-            state.exit_status = state.exit_status or error.exit_code
-        else:
-            _say(session.config, f"accept: rewrote {len(written)} page(s)")
-    # Written after any rewrite, so each page's digest is that of the page as it is now.
-    run = results.RunInfo(target=state.target, engine=state.engine.version)
-    results.write_results(state.results_file, state.results, run, state.wall, state.settings.root)
-    if state.exit_status is not None:
-        session.exitstatus = state.exit_status
+    state.wall = time.monotonic() - state.started  # one wall time for the results file and the summary
+    interrupted = state.interrupts.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
+    verifier.finish(state.wall, interrupted, state.say)
+    if verifier.exit_status is not None:
+        session.exitstatus = verifier.exit_status
 
 
-def pytest_terminal_summary(terminalreporter, config):
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = _state(config)
     if state is None or state.wall is None:
         return
-    terminalreporter.write_line(results.overhead_line(state.results, state.wall))
-    terminalreporter.write_line(f"results: {state.results_file}")
-    terminalreporter.write_line(results.summary_line(state.results))
+    terminalreporter.write_line(overhead_line(state.verifier.results, state.wall))
+    terminalreporter.write_line(f"results: {state.verifier.results_file}")
+    terminalreporter.write_line(summary_line(state.verifier.results))
 
 
-class VerifyState:
-    """What one verify run shares between pages: settings, engine session, results."""
-
-    def __init__(self, config, settings: Settings):
-        self.config = config
-        self.settings = settings
-        self.target = config.getoption("verify_target")
-        self.available = capabilities(self.target, config.getoption("verify_allow"))
-        self.accept = config.getoption("verify_accept")
-        self.env = shell_environment()
-        self.results: list[Result] = []
-        self.results_file = self.settings.results_dir / results.RESULTS_FILE
-        self.accepted: list[tuple[Block, Command, list[str]]] = []
-        self.live: list[PageRun] = []
-        self.started: float | None = None
-        self.wall: float | None = None  # seconds from the first command to the end of the run
-        self.exit_status: int | None = None  # a verify-specific status that overrides pytest's
-        self.interrupts = InterruptPolicy(lambda text: _say(config, text))
-        # The CLI hands over the session it opened in its preflight; run by pytest
-        # alone, the plugin opens one itself when a page first needs the engine.
-        given = [p for p in config.pluginmanager.get_plugins() if isinstance(p, Profile)]
-        self.engine = given[0] if given else profile_for(self.settings.engine, self.settings.root)
-        self.owns_engine = not given
-
-    def open_engine(self) -> Profile:
-        if not self.engine.is_open:
-            self.engine.open(wait=not self.config.getoption("verify_no_wait"), say=lambda text: _say(self.config, text))
-        return self.engine
-
-    def close_engine(self) -> None:
-        if self.owns_engine:
-            self.engine.close()
-
-    def skip_reason(self, block: Block) -> str | None:
-        return skip_reason(block.options, self.available)
-
-    def fail_run(self, error: VerifyError, session) -> None:
-        """A fault that ends the whole run (the engine gone): one line, its own exit status."""
-        if self.exit_status is None:
-            self.exit_status = error.exit_code
-            _say(self.config, f"verify-tutorial: {error}")
-        session.shouldstop = str(error)
-
-    def close_all(self):
-        while self.live:
-            self.live.pop().close()
+def _required_state(config: pytest.Config) -> RunState:
+    state = _state(config)
+    assert state is not None, "page items exist only where the verifier is configured"
+    return state
 
 
 class GuidePage(pytest.File):
-    def collect(self):
-        state: VerifyState = self.config._verify
+    blocks: list[Block]
+    page_run: PageRun
+
+    def collect(self) -> Iterator[CommandItem]:
+        state = _required_state(self.config)
         try:
-            self.blocks = collect_page(self.path, shown_as=self.display())
+            self.blocks = state.verifier.blocks(self.path)
         except PageNotText as error:
             # Named in one line; the other pages still run.
-            _say(self.config, f"verify-tutorial: {error}; its blocks are not run")
-            state.exit_status = state.exit_status or error.exit_code
+            state.say(f"verify-tutorial: {error}; its blocks are not run")
+            state.verifier.exit_status = state.verifier.exit_status or error.exit_code
             self.blocks = []
         for block in self.blocks:
             for command in block.commands:
@@ -188,145 +171,136 @@ class GuidePage(pytest.File):
                     self, name=f"{command.line}: $ {first_line}", block=block, command=command
                 )
 
-    def setup(self):
-        state: VerifyState = self.config._verify
-        if all(state.skip_reason(block) for block in self.blocks):
+    def setup(self) -> None:
+        state = _required_state(self.config)
+        if all(state.verifier.skip_reason(block) for block in self.blocks):
             return  # nothing runs here; no copy, no engine needed
         try:
-            engine = state.open_engine()
+            self.page_run = state.verifier.start_page(self.display(), state.say)
         except VerifyError as error:
             pytest.exit(f"verify-tutorial: {error}", returncode=error.exit_code)
-        env = {**state.env, **engine.env()}
-        self.page_run = PageRun(state.settings.project, self.display(), env, engine.identity.temp_dir("page"))
-        state.live.append(self.page_run)
         self.addfinalizer(self._cleanup)
 
-    def _cleanup(self):
-        state: VerifyState = self.config._verify
+    def _cleanup(self) -> None:
+        state = _required_state(self.config)
         with state.interrupts.cleaning():
             try:
-                removed = state.engine.clean_up()
+                removed = state.verifier.end_page(self.page_run)
             except EngineLost as error:
                 lost = EngineLost(f"{self.display()}: {error}; the next run removes what is left")
                 state.fail_run(lost, self.session)
                 removed = []
             if removed:
-                _say(self.config, f"cleanup {self.display()}: removed {', '.join(removed)}")
-            if self.page_run in state.live:
-                state.live.remove(self.page_run)
-            self.page_run.close()
+                state.say(f"cleanup {self.display()}: removed {', '.join(removed)}")
 
     def display(self) -> str:
-        return self.config._verify.settings.relative(self.path)
+        return _required_state(self.config).verifier.settings.relative(self.path)
 
 
 class CommandItem(pytest.Item):
-    def __init__(self, *, block: Block, command: Command, **kwargs):
+    def __init__(self, *, block: Block, command: Command, **kwargs: Any):
         super().__init__(**kwargs)
         self.block = block
         self.command = command
-        reason = self.config._verify.skip_reason(block)
+        reason = _required_state(self.config).verifier.skip_reason(block)
         if reason:
             self.add_marker(pytest.mark.skip(reason=reason))
 
-    def runtest(self):
-        state: VerifyState = self.config._verify
-        page: GuidePage = self.parent
-        run = page.page_run
+    @property
+    def page(self) -> GuidePage:
+        assert isinstance(self.parent, GuidePage)
+        return self.parent
+
+    def runtest(self) -> None:
+        state = _required_state(self.config)
+        verifier = state.verifier
+        run = self.page.page_run
         if run.failed_at:
-            self._record(Status.SKIPPED, f"not run: {run.failed_at} failed earlier on this page")
+            self.record(Status.SKIPPED, f"not run: {run.failed_at} failed earlier on this page")
             pytest.skip(f"not run: {run.failed_at} failed earlier on this page")
-        timeout = self.block.options.timeout or state.settings.default_timeout
-        progress = _Progress(self.config, f"{run.display}:{self.command.line}")
+        timeout = self.block.options.timeout or verifier.settings.default_timeout
+        progress = _Progress(state, f"{run.display}:{self.command.line}")
         try:
-            result = run.run_step(self.block, self.command, timeout, state.accept, progress.feed)
+            result = run.run_step(self.block, self.command, timeout, verifier.accept, progress.feed)
         except StepFailed as failure:
-            state.results.append(failure.result)
-            self._explain(failure)
+            verifier.results.append(failure.result)
+            self._explain(state, failure)
             raise
         finally:
             progress.done()
-        state.results.append(result)
+        verifier.results.append(result)
         if result.status is Status.ACCEPTED:
-            state.accepted.append((self.block, self.command, result.actual))
+            verifier.accepted.append((self.block, self.command, result.actual))
 
-    def _explain(self, failure: StepFailed) -> None:
+    def _explain(self, state: RunState, failure: StepFailed) -> None:
         """A failure caused by the engine going away, or by a name someone else took
         during the run, ends the run with its own status instead of a page of errors."""
-        state: VerifyState = self.config._verify
-        where = f"{self.parent.display()}:{self.command.line}"
-        if not state.engine.reachable():
-            state.fail_run(
-                EngineLost(f"{where}: the Docker engine stopped answering; start it again and rerun"), self.session
-            )
+        where = f"{self.page.display()}:{self.command.line}"
+        if not state.verifier.engine.reachable():
+            lost = EngineLost(f"{where}: the Docker engine stopped answering; start it again and rerun")
+            state.fail_run(lost, self.session)
         elif failure.collision:
-            state.fail_run(
-                NameTaken(
-                    f"{where}: {failure.collision}, taken by something not of this run while it ran; "
-                    "remove or rename it, then run again"
-                ),
-                self.session,
+            taken = NameTaken(
+                f"{where}: {failure.collision}, taken by something not of this run while it ran; "
+                "remove or rename it, then run again"
             )
+            state.fail_run(taken, self.session)
 
-    def _record(self, status: Status, reason: str):
-        self.config._verify.results.append(
-            Result(
-                page=self.parent.display(),
-                line=self.command.line,
-                command=self.command.text,
-                status=status,
-                reason=reason,
-            )
-        )
+    def record(self, status: Status, reason: str) -> None:
+        result = Result(self.page.display(), self.command.line, self.command.text, status, reason)
+        _required_state(self.config).verifier.results.append(result)
 
-    def repr_failure(self, excinfo):
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, StepFailed):
             return excinfo.value.report
-        return super().repr_failure(excinfo)
+        return super().repr_failure(excinfo, style)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.command.line - 1, f"$ {self.command.text.splitlines()[0]}"
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A block skipped by its options still counts in the results file; and skip
     lines in the summary point at the page's line, not at this module."""
-    if isinstance(item, CommandItem) and call.when == "setup" and item.get_closest_marker("skip"):
-        item._record(Status.SKIPPED, item.get_closest_marker("skip").kwargs.get("reason", ""))
+    skip = item.get_closest_marker("skip")
+    if isinstance(item, CommandItem) and call.when == "setup" and skip is not None:
+        item.record(Status.SKIPPED, skip.kwargs.get("reason", ""))
     report = yield
     if isinstance(item, CommandItem) and report.skipped and isinstance(report.longrepr, tuple):
-        report.longrepr = (item.parent.display(), item.command.line, report.longrepr[2])
+        report.longrepr = (item.page.display(), item.command.line, report.longrepr[2])
     return report
 
 
 class _Progress:
     """Streams a long command's output to the terminal, once it has run a while."""
 
-    def __init__(self, config, where: str):
-        self.config = config
+    def __init__(self, state: RunState, where: str):
+        self.say = state.say
         self.where = where
         self.start = time.monotonic()
         self.pending = ""
         self.streaming = False
 
-    def feed(self, text: str):
+    def feed(self, text: str) -> None:
         self.pending += text
         if not self.streaming and time.monotonic() - self.start < STREAM_AFTER:
             return
         if not self.streaming:
             self.streaming = True
-            _say(self.config, f"\n{self.where}: still running, output so far:")
+            self.say(f"\n{self.where}: still running, output so far:")
         *lines, self.pending = self.pending.split("\n")
         for line in lines:
-            _say(self.config, f"  | {line.rstrip()[:200]}")
+            self.say(f"  | {line.rstrip()[:200]}")
 
-    def done(self):
+    def done(self) -> None:
         if self.streaming:
-            _say(self.config, f"{self.where}: finished after {time.monotonic() - self.start:.0f} s")
+            self.say(f"{self.where}: finished after {time.monotonic() - self.start:.0f} s")
 
 
-def _say(config, text: str):
+def _say(config: pytest.Config, text: str) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is None:

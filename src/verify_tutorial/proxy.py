@@ -20,6 +20,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 # Calls whose JSON body takes a "Labels" object.
@@ -58,7 +59,7 @@ class DockerProxy:
         self._failure: BaseException | None = None
         # asyncio keeps only weak references to tasks: a connection idle on one
         # side would otherwise be collected mid-stream, and its output lost.
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def docker_host(self) -> str:
@@ -98,7 +99,7 @@ class DockerProxy:
         self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         self._loop.close()
 
-    def _keep(self, task: asyncio.Task) -> asyncio.Task:
+    def _keep(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -117,6 +118,8 @@ class DockerProxy:
         downward = self._keep(asyncio.ensure_future(self._responses(engine_r, client_w, pending)))
         try:
             await asyncio.wait({upward, downward})
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping: end quietly (asyncio would log a cancelled connection)
         finally:
             for task in (upward, downward):
                 task.cancel()
@@ -124,7 +127,9 @@ class DockerProxy:
                 with contextlib.suppress(Exception):
                     writer.close()
 
-    async def _requests(self, reader, writer, pending: asyncio.Queue) -> None:
+    async def _requests(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pending: asyncio.Queue[_Request]
+    ) -> None:
         """Client to engine: requests, rewritten where they create something."""
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             while (head := await _read_head(reader)) is not None:
@@ -132,7 +137,7 @@ class DockerProxy:
                 method, target, version = request_line.split(" ", 2)
                 request = _Request(method, _api_path(target))
                 await pending.put(request)
-                if method == "POST" and request.path.endswith(_LABELLED_BODIES) and "content-length" in headers:
+                if method == "POST" and request.path.endswith(_LABELLED_BODIES) and headers.has("content-length"):
                     body = await reader.readexactly(int(headers.get("content-length")))
                     body = await self._label_body(request.path, body)
                     headers.set("Content-Length", str(len(body)))
@@ -151,7 +156,9 @@ class DockerProxy:
         # After a hijack, or at the client's end of input, bytes pass as they are.
         await _pipe(reader, writer)
 
-    async def _responses(self, reader, writer, pending: asyncio.Queue) -> None:
+    async def _responses(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pending: asyncio.Queue[_Request]
+    ) -> None:
         """Engine to client: responses as they stream; a protocol switch makes it raw."""
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             while (head := await _read_head(reader)) is not None:
@@ -188,7 +195,7 @@ class DockerProxy:
         if await self._engine_call("GET", f"/volumes/{quote(name)}") == 404:
             await self._engine_call("POST", "/volumes/create", {"Name": name, "Labels": self.labels})
 
-    async def _engine_call(self, method: str, path: str, body: dict | None = None) -> int:
+    async def _engine_call(self, method: str, path: str, body: dict[str, Any] | None = None) -> int:
         """One request of the proxy's own on a fresh connection; returns the status (0 if none)."""
         data = json.dumps(body).encode() if body is not None else b""
         head = f"{method} {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
@@ -228,7 +235,7 @@ class DockerProxy:
         return parts._replace(query=urlencode(query)).geturl()
 
 
-def _named_volumes(config: dict) -> set[str]:
+def _named_volumes(config: dict[str, Any]) -> set[str]:
     host = config.get("HostConfig") or {}
     names = set()
     for bind in host.get("Binds") or ():
@@ -254,13 +261,13 @@ def _full_tag(tag: str) -> str:
     return tag if ":" in last or "@" in last else f"{tag}:latest"
 
 
-class Headers(list):
+class Headers(list[tuple[str, str]]):
     """Header lines in order, repeats kept (BuildKit's session sends one header many times)."""
 
     def get(self, name: str, default: str = "") -> str:
         return next((v for k, v in self if k.lower() == name), default)
 
-    def __contains__(self, name) -> bool:
+    def has(self, name: str) -> bool:
         return any(k.lower() == name for k, _ in self)
 
     def set(self, name: str, value: str) -> None:
@@ -289,7 +296,9 @@ def _render(start_line: str, headers: Headers) -> bytes:
     return text.encode("latin-1")
 
 
-async def _copy_body(reader, writer, headers: Headers, response: bool = False) -> None:
+async def _copy_body(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: Headers, response: bool = False
+) -> None:
     """One message body: by length, by chunks, or (a closing response with neither) to EOF."""
     if "chunked" in headers.get("transfer-encoding", "").lower():
         while True:
@@ -306,7 +315,7 @@ async def _copy_body(reader, writer, headers: Headers, response: bool = False) -
                 return
             writer.write(await reader.readexactly(size + 2))
             await writer.drain()
-    elif "content-length" in headers:
+    elif headers.has("content-length"):
         left = int(headers.get("content-length"))
         while left:
             chunk = await reader.read(min(left, 65536))

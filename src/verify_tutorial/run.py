@@ -1,0 +1,150 @@
+"""One verify run as one object: settings, capabilities, the pages read once, the
+skip decisions, the preflight, the engine profile, the results.
+
+The CLI builds it from its own options, checks what it can before anything runs,
+and hands it to pytest; run by pytest alone (the entry point), the plugin builds
+it from pytest's options. Either way the pytest layer only drives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from . import accept, engine, results
+from .blocks import Block, Command
+from .collect import collect_page
+from .engine_session import Profile, profile_for
+from .errors import NoBlocks, PageNotText, UnsafeAccept, VerifyError
+from .options import capabilities, skip_reason
+from .results import Result
+from .runner import PageRun, shell_environment
+from .settings import Settings
+
+Say = Callable[[str], None]
+
+
+class Verifier:
+    def __init__(
+        self,
+        settings: Settings,
+        target: str = "cpu",
+        allow: Iterable[str] = (),
+        accept: bool = False,
+        wait: bool = True,
+    ):
+        self.settings = settings
+        self.target = target
+        self.available = capabilities(target, list(allow))
+        self.accept = accept
+        self.wait = wait
+        self.engine: Profile = profile_for(settings.engine, settings.root)
+        self.env = shell_environment()
+        self.results: list[Result] = []
+        self.results_file = settings.results_dir / results.RESULTS_FILE
+        self.accepted: list[tuple[Block, Command, list[str]]] = []
+        self.live: list[PageRun] = []
+        self.exit_status: int | None = None  # a verify-specific status that overrides pytest's
+        self._blocks: dict[Path, list[Block] | PageNotText] = {}
+
+    # -- pages, read once ---------------------------------------------------
+    def blocks(self, page: Path) -> list[Block]:
+        """The page's console blocks; raises PageNotText (every time) for an unreadable page."""
+        page = page.resolve()
+        if page not in self._blocks:
+            try:
+                self._blocks[page] = collect_page(page, shown_as=self.settings.relative(page))
+            except PageNotText as error:
+                self._blocks[page] = error
+        found = self._blocks[page]
+        if isinstance(found, PageNotText):
+            raise found
+        return found
+
+    def skip_reason(self, block: Block) -> str | None:
+        return skip_reason(block.options, self.available)
+
+    # -- before anything runs ---------------------------------------------------
+    def preflight(self, pages: Iterable[Path] | None, say: Say) -> list[PageNotText]:
+        """Check what can be checked before anything runs, and take hold of the engine
+        when some block will run. Returns the unreadable pages (each said in one line);
+        every other problem raises."""
+        unreadable: list[PageNotText] = []
+        blocks: list[Block] = []
+        for page in self.settings.all_pages() if pages is None else pages:
+            try:
+                blocks += self.blocks(page)
+            except PageNotText as error:
+                say(f"verify-tutorial: {error}; its blocks are not run, the other pages are")
+                unreadable.append(error)
+        if not blocks and not unreadable:
+            where = self.settings.relative(self.settings.pages)
+            raise NoBlocks(f"no console blocks in the pages chosen (under {where}/); nothing to verify")
+        runnable = [b for b in blocks if self.skip_reason(b) is None]
+        if runnable and self.settings.engine == "docker":
+            engine.check_buildkit(self.env)
+            self.open_engine(say)
+            self.engine.ensure_names_free(self._names_wanted(runnable))
+        return unreadable
+
+    def _names_wanted(self, runnable: list[Block]) -> dict[tuple[str, str], str]:
+        wanted: dict[tuple[str, str], str] = {}
+        for kind, names in self.settings.reserved.items():
+            for name in names:
+                wanted[(kind, name)] = f"{self.settings.relative(self.settings.source)} [reserved]"
+        for block in runnable:
+            for command in block.commands:
+                for kind_and_name in engine.names_used(command.text):
+                    wanted.setdefault(kind_and_name, f"{self.settings.relative(block.path)}:{command.line}")
+        return wanted
+
+    def open_engine(self, say: Say) -> Profile:
+        if not self.engine.is_open:
+            self.engine.open(wait=self.wait, say=lambda text: say(f"verify-tutorial: {text}"))
+        return self.engine
+
+    # -- pages at work ----------------------------------------------------------
+    def start_page(self, display: str, say: Say) -> PageRun:
+        engine_profile = self.open_engine(say)
+        env = {**self.env, **engine_profile.env()}
+        page_run = PageRun(self.settings.project, display, env, engine_profile.identity.temp_dir("page"))
+        self.live.append(page_run)
+        return page_run
+
+    def end_page(self, page_run: PageRun) -> list[str]:
+        """Remove what the run created so far, and the page's folder; returns what was
+        removed. Raises EngineLost if the engine does not answer (the folder goes anyway)."""
+        try:
+            return self.engine.clean_up()
+        finally:
+            if page_run in self.live:
+                self.live.remove(page_run)
+            page_run.close()
+
+    def fail(self, error: VerifyError, say: Say) -> None:
+        """A fault that ends the whole run: said once, and its status kept."""
+        if self.exit_status is None:
+            self.exit_status = error.exit_code
+            say(f"verify-tutorial: {error}")
+
+    # -- after the last page ----------------------------------------------------
+    def close(self) -> None:
+        while self.live:
+            self.live.pop().close()
+        self.engine.close()
+
+    def finish(self, wall: float, interrupted: bool, say: Say) -> None:
+        """Write accepted output into the pages (unless interrupted), then the results."""
+        if self.accepted and interrupted:
+            say("accept: the run was interrupted, so no page was rewritten")
+        elif self.accepted:
+            try:
+                written = accept.rewrite(self.accepted, show=say)
+            except UnsafeAccept as error:
+                say(f"accept: {error}; no page was rewritten")
+                self.exit_status = self.exit_status or error.exit_code
+            else:
+                say(f"accept: rewrote {len(written)} page(s)")
+        # Written after any rewrite, so each page's digest is that of the page as it is now.
+        run = results.RunInfo(target=self.target, engine=self.engine.version)
+        results.write_results(self.results_file, self.results, run, wall, self.settings.root)
