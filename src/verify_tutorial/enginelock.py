@@ -33,6 +33,9 @@ class EngineLock:
     def acquire(self, wait: bool, say: Callable[[str], None]) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         if not self._try(fd):
+            if self._holder_pid() == os.getpid():
+                os.close(fd)  # waiting on ourselves would never end
+                raise EngineBusy("this process already holds the engine; a run opened it twice (a bug: report it)")
             who = self._describe_holder()
             if not wait:
                 os.close(fd)
@@ -66,11 +69,19 @@ class EngineLock:
                     return False
                 time.sleep(0.1)
 
-    def _describe_holder(self) -> str:
+    def _holder(self) -> dict[str, str]:
         try:
             holder = json.loads(self.path.read_text() or "{}")
         except (OSError, ValueError):
-            holder = {}
+            return {}
+        return holder if isinstance(holder, dict) else {}
+
+    def _holder_pid(self) -> int | None:
+        pid = self._holder().get("pid", "")
+        return int(pid) if str(pid).isdigit() else None
+
+    def _describe_holder(self) -> str:
+        holder = self._holder()
         if not holder:
             return "a run that is just starting"
         return f"pid {holder.get('pid')}, clone {holder.get('clone')}, since {holder.get('started')}"
