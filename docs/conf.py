@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Local extensions: proof badges from the verifier's results, charts from the bench.
+# Local extensions: proof badges from the verifier's results, charts from the bench,
+# and the template as a zip for the download link on the start page.
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 # -- Project ----------------------------------------------------------------
@@ -20,6 +21,7 @@ extensions = [
     "sphinx_design",  # tabs for CPU/GPU variants
     "proof",  # verification badges (docs/_ext/proof.py)
     "charts",  # size, rebuild and layer charts from the bench (docs/_ext/charts.py)
+    "template_zip",  # docker-practice/ as build/template/docker-practice.zip (docs/_ext/template_zip.py)
 ]
 exclude_patterns = ["_build", "_ext", "_data", "Thumbs.db", ".DS_Store"]
 myst_enable_extensions = ["colon_fence", "deflist"]
@@ -54,3 +56,8 @@ html_static_path = ["_static"]
 proof_results = ["../build/verify/results.json", "../build/verify-gpu/results.json"]
 proof_root = ".."
 html_favicon = "_static/favicon.svg"
+
+# -- The template as a download ------------------------------------------------
+# Zipped from docker-practice/ at every build; start.md links this path with {download}.
+template_zip_source = "../docker-practice"
+template_zip_target = "../build/template/docker-practice.zip"

@@ -3,17 +3,21 @@
 Builds the docs with Sphinx, serves them on 127.0.0.1, and checks what a
 reader meets: every page loads without console errors or failed requests, each
 console block's copy button copies exactly its commands, each block carries a
-verification badge, and search finds "bind mount". One screenshot per page is
-kept in build/screenshots/ (a CI artifact).
+verification badge, search finds "bind mount", the template downloaded through
+the start page's link unpacks and answers `make help`, and no code block on the
+newer pages scrolls sideways at 1280 px. One screenshot per page is kept in
+build/screenshots/ (a CI artifact).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 
 import pytest
 from conftest import ROOT, browser_binary
@@ -22,7 +26,14 @@ from verify_tutorial.collect import collect_page
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["index", "why", "concepts", "example", "gpus", "makefile", "advanced", "resources", "proof"]
+PAGES = [
+    "index", "start", "why", "concepts", "example", "gpu-host", "gpus", "makefile", "advanced",
+    "troubleshooting", "resources", "proof", "testing",
+]  # fmt: skip
+# Pages with console blocks whose copy buttons and badges are checked.
+CONSOLE_PAGES = ["start", "concepts", "example", "gpu-host", "gpus", "makefile", "advanced", "troubleshooting"]
+# Pages written with every code line short enough for a 1280 px window.
+NARROW_PAGES = ["start", "gpu-host", "troubleshooting", "testing"]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 
 
@@ -94,7 +105,7 @@ def test_page_loads_cleanly(site, page, name):
     assert page.problems == []
 
 
-@pytest.mark.parametrize("name", ["concepts", "example", "gpus", "makefile", "advanced"])
+@pytest.mark.parametrize("name", CONSOLE_PAGES)
 def test_copy_button_copies_only_the_commands(site, page, name):
     blocks = collect_page(ROOT / "docs" / f"{name}.md")
     load(page, f"{site}/{name}.html")
@@ -113,14 +124,14 @@ def test_copy_button_copies_only_the_commands(site, page, name):
 
 
 def test_every_console_block_carries_a_badge(site, page):
-    for name in ("example", "gpus", "advanced"):
+    for name in CONSOLE_PAGES:
         page.goto(f"{site}/{name}.html")
         blocks = page.locator("div.highlight-console")
         badges = page.locator("div.highlight-console + div.proof")
         assert blocks.count() > 0 and badges.count() == blocks.count(), name
         assert page.locator("div.proof[class*='proof-page-']").count() == 1, name
         text = badges.first.inner_text()
-        assert text.startswith(("Verified", "Not run", "Partly", "Failed", "Not verified yet")), text
+        assert text.startswith(("Verified", "Not run", "Partly", "Failed", "Not checked")), text
 
 
 def test_summary_page_lists_every_command_or_says_how_to_get_results(site, page):
@@ -129,7 +140,7 @@ def test_summary_page_lists_every_command_or_says_how_to_get_results(site, page)
     if (ROOT / "build" / "verify" / "results.json").is_file():
         assert rows.count() > 10
     else:
-        assert "run nox -s verify-tutorial" in page.inner_text("article")
+        assert "how this guide is tested" in page.inner_text("article")
 
 
 def test_search_finds_bind_mount(site, page):
@@ -137,3 +148,60 @@ def test_search_finds_bind_mount(site, page):
     page.wait_for_selector("ul.search li", timeout=30_000)
     links = page.locator("ul.search li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any("example.html" in link for link in links), links
+
+
+@pytest.mark.parametrize("name", NARROW_PAGES)
+def test_code_blocks_fit_the_page_at_1280_px(site, page, name):
+    """A reader at 1280 px never scrolls a code block sideways: long commands are wrapped with `\\`."""
+    load(page, f"{site}/{name}.html")
+    assert page.viewport_size["width"] == 1280
+    blocks = page.locator("div.highlight pre")
+    assert blocks.count() > 0, name
+    sizes = blocks.evaluate_all(
+        """blocks => blocks.map(pre => ({
+            scroll: pre.scrollWidth,
+            client: pre.clientWidth,
+            widest: pre.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), ""),
+        }))"""
+    )
+    too_wide = [f"{s['scroll']} > {s['client']} px: {s['widest']}" for s in sizes if s["scroll"] > s["client"]]
+    assert too_wide == [], f"{name}.html: code blocks that scroll sideways:\n" + "\n".join(too_wide)
+
+
+def template_files() -> set[str] | None:
+    """The template's files as the repository tracks them, or None without git."""
+    listing = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--", "docker-practice"], capture_output=True
+    )  # fmt: skip
+    if listing.returncode != 0:
+        return None
+    return {name for name in listing.stdout.decode().split("\0") if name and (ROOT / name).is_file()}
+
+
+def test_template_download_unpacks_and_make_help_runs(site, page, tmp_path):
+    load(page, f"{site}/start.html")
+    link = page.locator("a.download[href$='docker-practice.zip']")
+    assert link.count() == 1
+    with page.expect_download() as download:
+        link.click()
+    archive = tmp_path / "docker-practice.zip"
+    download.value.save_as(archive)
+
+    with zipfile.ZipFile(archive) as zipped:
+        assert zipped.testzip() is None
+        names = set(zipped.namelist())
+        zipped.extractall(tmp_path / "unpacked")
+    assert all(name.startswith("docker-practice/") for name in names), sorted(names)
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    tracked = template_files()
+    if tracked is not None:  # every file of the template, the hidden .dockerignore included
+        assert tracked <= names, sorted(tracked - names)
+
+    make = shutil.which("make")
+    assert make is not None, "make is needed to run the template"
+    folder = tmp_path / "unpacked" / "docker-practice"
+    unpacked = subprocess.run([make, "help"], cwd=folder, capture_output=True, text=True)
+    original = subprocess.run([make, "help"], cwd=ROOT / "docker-practice", capture_output=True, text=True)
+    assert unpacked.returncode == 0, unpacked.stderr
+    assert "docker-build-cpu" in unpacked.stdout
+    assert unpacked.stdout == original.stdout
