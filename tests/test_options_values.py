@@ -29,3 +29,11 @@ def test_good_values():
     assert options("timeout=1e3").timeout == 1000
     assert options("exit=255").exit == 255
     assert options("exit=0").exit == 0
+
+
+def test_a_cpu_only_block_runs_on_cpu_and_is_skipped_on_gpu():
+    from verify_tutorial.options import Options, skip_reason
+
+    options = Options(requires=frozenset({"cpu"}))
+    assert skip_reason(options, {"cpu"}) is None
+    assert skip_reason(options, {"gpu"}) == "shows a machine without a GPU (--target cpu)"

@@ -23,9 +23,10 @@ from .blocks import Options
 from .errors import UnknownOption
 
 MARKER = "verify:"
-KNOWN_REQUIREMENTS = frozenset({"gpu", "apptainer", "registry", "network"})
-# What --allow may grant; "gpu" comes only from --target gpu.
-ALLOWABLE = tuple(sorted(KNOWN_REQUIREMENTS - {"gpu"}))
+KNOWN_REQUIREMENTS = frozenset({"cpu", "gpu", "apptainer", "registry", "network"})
+# What --allow may grant; "cpu" and "gpu" come only from --target (a block that
+# shows what a machine without a GPU sees says requires=cpu).
+ALLOWABLE = tuple(sorted(KNOWN_REQUIREMENTS - {"cpu", "gpu"}))
 
 
 def parse_options(path: Path, comments: list[tuple[int, str]]) -> Options:
@@ -105,6 +106,8 @@ def skip_reason(options: Options, available: set[str]) -> str | None:
     if options.skip:
         return options.skip
     missing = sorted(options.requires - available)
+    if "cpu" in missing:
+        return "shows a machine without a GPU (--target cpu)"
     if "gpu" in missing:
         return "needs a GPU machine (--target gpu)"
     if missing:
