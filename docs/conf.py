@@ -5,6 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from verify_tutorial.blocks import PROMPT_TEXT
+from verify_tutorial.collect import MYST_EXTENSIONS
+from verify_tutorial.results import RESULTS_FILE
+from verify_tutorial.settings import load as load_verify_settings
+
 # Local extensions: proof badges from the verifier's results, charts from the bench,
 # and the template as a zip for the download link on the start page.
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
@@ -24,7 +29,7 @@ extensions = [
     "template_zip",  # docker-practice/ as build/template/docker-practice.zip (docs/_ext/template_zip.py)
 ]
 exclude_patterns = ["_build", "_ext", "_data", "Thumbs.db", ".DS_Store"]
-myst_enable_extensions = ["colon_fence", "deflist"]
+myst_enable_extensions = list(MYST_EXTENSIONS)  # the verifier parses the pages with the same
 myst_heading_anchors = 3
 
 # -- MyST-NB: executed content is cached, and may not hang a build ----------
@@ -37,7 +42,7 @@ nb_execution_timeout = 120
 # in "\". Output spans (.go) are dropped before matching and the blank lines
 # they leave are not copied. The group must not capture: sphinx-copybutton
 # wraps this pattern in its own groups and reads the command from the second.
-copybutton_prompt_text = r"(?:\([\w.-]+\) )?\$ "
+copybutton_prompt_text = PROMPT_TEXT  # the prompt the verifier reads commands by
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
 copybutton_copy_empty_lines = False
@@ -53,7 +58,8 @@ html_static_path = ["_static"]
 # The verifier's latest results: this machine's run, and a GPU runner's where
 # one was fetched (the Pages workflow puts it in build/verify-gpu/). Pages are
 # named relative to the repository.
-proof_results = ["../build/verify/results.json", "../build/verify-gpu/results.json"]
+_verify_results = load_verify_settings(Path(__file__).parent.parent / "conf" / "verify.toml").results_dir
+proof_results = [str(_verify_results / RESULTS_FILE), "../build/verify-gpu/results.json"]
 proof_root = ".."
 html_favicon = "_static/favicon.svg"
 
