@@ -103,7 +103,7 @@ def test_a_bystanders_objects_made_during_a_run_are_left_alone(tiny_site, docker
 def test_a_second_run_waits_for_the_first_or_refuses_at_once(tiny_site, tmp_path, docker_client):
     other = tmp_path / "other"
     subprocess.run(["cp", "-r", str(tiny_site), str(other)], check=True)
-    slow_down(tiny_site, 6)
+    slow_down(tiny_site, 20)  # long enough for the two other runs to start while it holds the engine
     first = start_verifier(tiny_site)
     wait_for_box(docker_client, first)
 
