@@ -32,7 +32,8 @@ variables, the directory and the umask pass through untouched.) A timeout
 or a prompt nobody answers interrupts the command the same way: the state
 it had reached carries on, as after Ctrl-C. `exec program`, which replaces the
 shell, ends it for good: that command's status is the program's, and the next
-command starts in a fresh shell in the page's directory.
+command starts in a fresh shell in the page's directory. So does `exit` once a
+page has set an EXIT trap of its own, which replaces the shell's.
 
 A command given a terminal that sits at a prompt reading it, with nothing
 (more) scripted to type, is killed after WAITING_FOR_INPUT quiet seconds
@@ -41,11 +42,15 @@ instead of at its timeout, and reported as waiting for input.
 Only the first HEAD_BYTES and last TAIL_BYTES of a command's output are kept;
 a one-line note stands for what lies between.
 
-Commands read /dev/null, or their own terminal; their output reaches the
-verifier through a named pipe made for the command (or that terminal), so
-nothing a command leaves behind can write into the next command's output.
-The shell's own descriptors 250 to 252 (its instructions, its reports, its
-log) are inherited by commands: a page should not reuse those numbers.
+Commands read /dev/null, or a terminal of their own, which is never the
+shell's controlling terminal (there is none: /dev/tty cannot be opened). Their
+output reaches the verifier through a named pipe, replaced whenever something
+out of reach still holds it, so nothing a command leaves behind can write into
+a later command's output. Bash's messages read as in an interactive terminal
+("bash: foo: command not found"); `set -x` traces show one `+` more, as each
+command is sourced from a file. The shell's own descriptors 250 to 252 (its
+instructions, its reports, its log) are inherited by commands: a page should
+not reuse those numbers.
 """
 
 from __future__ import annotations
@@ -53,8 +58,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
+import fcntl
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -87,6 +94,9 @@ WAITING_FOR_INPUT = 3.0
 # the next command starts in a fresh shell.
 INTERRUPT_GRACE = 5.0
 
+# A shell that has not started (or reloaded its saved state) in this long never will.
+STARTING = 30.0
+
 # Where the kernel says a thread sleeps when it reads a terminal (n_tty_read,
 # wait_woken) or selects on one (readline, so pdb and `read -e`).
 _TERMINAL_WAITS = ("n_tty_read", "wait_woken", "do_select", "poll_schedule_timeout")
@@ -111,7 +121,10 @@ _SKIP_VARIABLES = (
 _SETUP = r"""
 __verify_pid=$BASHPID
 __verify_dir=@DIR@
-__verify_set() { return "$1"; }
+BASH_ARGV0=bash
+__verify_command=@COMMAND@ __verify_output=@OUTPUT@
+__verify_go() { __verify_busy=1; return "$1"; }
+__verify_go_tty() { __verify_busy=1 __verify_tty=1 __verify_term=${TERM-__verify_none}; return "$1"; }
 __verify_done() {
   __verify_busy= __verify_tty=
   \builtin disown -a
@@ -119,7 +132,9 @@ __verify_done() {
 }
 __verify_interrupt() { if [[ -n ${__verify_busy-} ]]; then \builtin exit 130; fi; }
 __verify_save() {
-  \builtin mapfile -t __verify_names < <(\builtin compgen -v)
+  \builtin printf 'cd -- %q\n' "$PWD"
+  \builtin compgen -v >|"$__verify_dir/names"
+  \builtin mapfile -t __verify_names <"$__verify_dir/names"
   for __verify_name in "${__verify_names[@]}"; do
     case $__verify_name in @SKIP@) continue ;; esac
     \builtin declare -p "$__verify_name"
@@ -128,7 +143,6 @@ __verify_save() {
   \builtin alias -p
   \builtin shopt -p
   \builtin trap -p
-  \builtin printf 'cd -- %q\n' "$PWD"
   \builtin set +o
   case $__verify_flags in *e*) \builtin echo 'set -e' ;; esac
   case $__verify_flags in *u*) \builtin echo 'set -u' ;; esac
@@ -138,11 +152,13 @@ __verify_exit() {
   __verify_status=$? __verify_flags=$-
   \builtin set +eux
   if [[ $BASHPID != "$__verify_pid" || -z ${__verify_busy-} ]]; then return 0; fi
+  \builtin trap '' URG  # more interrupts would cut the saving short
   if [[ -n ${__verify_tty-} ]]; then
     if [[ $__verify_term == __verify_none ]]; then \builtin unset TERM; else TERM=$__verify_term; fi
   fi
   __verify_save >|"$__verify_dir/state.sh" 2>/dev/null
   \builtin printf 'x %s\n' "$__verify_status" >&251
+  \builtin trap - URG  # (ignored by default, and trappable again in the next shell)
   \builtin exec @BASH@ --noprofile --norc /dev/fd/250 </dev/null >&252 2>&252
 }
 \builtin trap __verify_exit EXIT
@@ -185,9 +201,11 @@ class PageShell:
         if self._bash is None or not self._bash.alive:
             self._bash = _Bash(self.workdir, self.state_dir, self.env)
         bash = self._bash
+        if on_output is not None:  # (a message cut across two pieces keeps bash's words)
+            on_output = _rewritten(on_output, bash)
         capture = _Capture(on_output)
         # For `docker exec -it` and debuggers: a terminal, fed the scripted input.
-        channel = _Channel(self.state_dir, terminal=use_pty or stdin is not None)
+        channel = _Channel(bash.pipe, terminal=use_pty or stdin is not None)
         try:
             bash.send(bash.command_line(command, channel, self._status))
             ending, status = _pump(bash, channel, timeout, capture, (stdin or "").splitlines(True))
@@ -204,7 +222,7 @@ class PageShell:
         self._status = status if status is not None else 137
         return Outcome(
             status=None if killed else status,
-            output=capture.text(),
+            output=bash.messages(capture.text(), killed),
             duration=time.monotonic() - start,
             timed_out=ending == "timeout",
             waiting_for_input=ending == "waiting",
@@ -223,45 +241,71 @@ class PageShell:
         self.close()
 
 
+def _rewritten(on_output: Callable[[str], None], bash: _Bash) -> Callable[[str], None]:
+    return lambda text: on_output(bash.messages(text, interrupted=False))
+
+
 def _quote(path: Path | str) -> str:
     return "'" + str(path).replace("'", "'\\''") + "'"
 
 
-def _ansi_c(text: str) -> str:
-    """Bash's $'...' quoting: the text, byte for byte, as one word."""
-    return "$'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+class _Pipe:
+    """The named pipe that commands without a terminal write to: one per shell, reused while clean.
+
+    Its reading end stays open between commands. Once a command is done and
+    nothing holds the writing end any more, the pipe is empty and ends, so the
+    next command can have it. One still held (by a process that left the
+    session) is replaced, so that nothing written to it later reaches another
+    command's output.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd = -1
+
+    def open(self) -> int:
+        """The reading end, opening it (and making the pipe) if needed."""
+        if self.fd < 0:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            os.mkfifo(self.path, 0o600)
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        return self.fd
+
+    def discard(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
 
 
 class _Channel:
-    """A command's stdin, stdout and stderr: a named pipe (stdin /dev/null), or a terminal.
+    """A command's stdin, stdout and stderr: the shell's named pipe (stdin /dev/null), or a terminal.
 
     The verifier holds a writing end of its own until the command is done, so
     that the end of output is known only then: when the command and what it
     left behind are gone.
     """
 
-    def __init__(self, state_dir: Path, terminal: bool):
+    def __init__(self, pipe: _Pipe, terminal: bool):
         self.tty: str | None = None
-        self.path: Path | None = None
+        self._pipe: _Pipe | None = None
         if terminal:
             self.fd, self._held = pty.openpty()
+            os.set_blocking(self.fd, False)
             self.tty = os.ttyname(self._held)
             self.redirect = f"<>{_quote(self.tty)} >&0 2>&0"
         else:
-            self.path = state_dir / "output"
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-            os.mkfifo(self.path, 0o600)
-            self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-            self._held = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-            self.redirect = f"</dev/null >{_quote(self.path)} 2>&1"
+            self._pipe = pipe
+            self.fd = pipe.open()
+            self._held = os.open(pipe.path, os.O_WRONLY | os.O_NONBLOCK)
+            self.redirect = '</dev/null >"$__verify_output" 2>&1'
 
     def read(self) -> bytes:
         try:
             return os.read(self.fd, 65536)
-        except BlockingIOError:
-            return b""
-        except OSError:  # a terminal reports EIO once no one holds its other side
+        except OSError:  # nothing yet; or, from a terminal, EIO: no one holds its other side
             return b""
 
     def finish(self, capture: _Capture) -> None:
@@ -270,27 +314,32 @@ class _Channel:
         Stops at the end, or once quiet for a second, as a process that left
         the session (setsid) may hold the output open.
         """
-        if self._held >= 0:
-            os.close(self._held)
-            self._held = -1
+        os.close(self._held)
+        self._held = -1
         deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and select.select([self.fd], [], [], 0.1)[0]:
+        while True:
             try:
                 data = os.read(self.fd, 65536)
-            except OSError:
+            except BlockingIOError:
+                if time.monotonic() < deadline and _ready([self.fd], 0.1):
+                    continue
+                break  # held open by something out of reach
+            except OSError:  # EIO: the terminal's other side is closed everywhere
                 return
             if not data:
                 return
             capture.add(data)
+        if self._pipe is not None:
+            self._pipe.discard()
 
     def close(self) -> None:
-        for fd in (self._held, self.fd):
-            if fd >= 0:
-                os.close(fd)
-        self._held = self.fd = -1
-        if self.path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+        if self._held >= 0:
+            os.close(self._held)
+            self._held = -1
+            if self._pipe is not None:  # not finished: whatever is in it is no one's
+                self._pipe.discard()
+        if self._pipe is None:
+            os.close(self.fd)
 
 
 def _pump(bash: _Bash, channel: _Channel, timeout, capture, typed_lines):
@@ -316,7 +365,7 @@ def _pump(bash: _Bash, channel: _Channel, timeout, capture, typed_lines):
             if data:
                 capture.add(data)
                 last_output = time.monotonic()
-        if len(ready) > (channel.fd in ready):  # the shell reported, or ended
+        if any(fd != channel.fd for fd in ready):  # the shell reported, or ended
             ending, status = bash.report(0)
             if ending is not None:
                 return ending, status
@@ -351,8 +400,16 @@ class _Bash:
         self.alive = True
         self._buffer = b""
         self._bash = shutil.which("bash", path=env.get("PATH", os.defpath)) or "bash"
+        self.script = state_dir / "command"
+        # Bash names the command file, or its own input, in its messages.
+        name = f"(?:{re.escape(str(self.script))}|/dev/fd/{_CONTROL})"
+        self._message = re.compile(rf"{name}: line \d+: ")
+        self._kill_report = re.compile(rf"{name}: line \d+: +\d+ Killed\b[^\n]*\n?")
+        self._script_fd = os.open(self.script, os.O_WRONLY | os.O_CREAT, 0o600)
+        self.pipe = _Pipe(state_dir / "output")
         control_read, self._control = os.pipe()
         self._reports, report_write = os.pipe()
+        control_read, report_write = _above(control_read), _above(report_write)  # clear of 250 to 252
         os.set_blocking(self._reports, False)
         log = os.open(state_dir / "shell.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         leader = (
@@ -368,10 +425,10 @@ class _Bash:
                 env=env,
                 pass_fds=(control_read, report_write),
                 start_new_session=True,
-                preexec_fn=_become_subreaper,
+                preexec_fn=_become_subreaper,  # one prctl call: no lock another thread could hold
             )
         except BaseException:
-            for fd in (self._control, self._reports):
+            for fd in (self._control, self._reports, self._script_fd):
                 os.close(fd)
             raise
         finally:
@@ -379,24 +436,49 @@ class _Bash:
                 os.close(fd)
         self.session = self.leader.pid  # also the group of the leader and the shell
         self._pidfd = _pidfd(self.leader)
-        self._finalizer = weakref.finalize(self, _shut_down, self.leader, self.session, [self._control, self._reports])
+        self._finalizer = weakref.finalize(
+            self, _shut_down, self.leader, self.session, [self._control, self._reports, self._script_fd], self.pipe
+        )
         self._setup = _SETUP.replace("@DIR@", _quote(state_dir)).replace("@SKIP@", _SKIP_VARIABLES)
-        self._setup = self._setup.replace("@BASH@", _quote(self._bash))
+        self._setup = self._setup.replace("@BASH@", _quote(self._bash)).replace("@COMMAND@", _quote(self.script))
+        self._setup = self._setup.replace("@OUTPUT@", _quote(self.pipe.path))
         self.pid = 0
         self.send(self._setup + f"set -m\nshopt -s expand_aliases\n\\builtin cd -- {_quote(workdir)}\n")
-        self._ready()
+        try:
+            self._until_ready()
+        except BaseException:
+            self.close()
+            raise
 
     # -- talking to the shell
 
     def command_line(self, command: str, channel: _Channel, previous: int) -> str:
-        """The line the shell runs: the command as typed, `$?` set, its output to the channel."""
-        run = f"\\builtin eval {_ansi_c(command)} {channel.redirect}"
-        mark = "__verify_busy=1"
-        if channel.tty:
-            mark += " __verify_tty=1 __verify_term=${TERM-__verify_none}"
-            run = "TERM=dumb " + run
+        """The line the shell runs: the command as typed, `$?` set, its output to the channel.
+
+        The command is sourced from a file, so that bash numbers its lines from
+        1 and names the file in its messages (see messages()).
+        """
+        data = (command + "\n").encode("utf-8", "surrogateescape")
+        os.pwrite(self._script_fd, data, 0)  # not O_TRUNC: ext4 flushes a file truncated to 0 on close
+        os.ftruncate(self._script_fd, len(data))
         # `&& :` keeps a non-zero status from tripping `set -e` while setting `$?`.
-        return f"{mark}; __verify_set {previous & 255} && :; {run}; __verify_done $?\n"
+        source = f'\\builtin source "$__verify_command" {channel.redirect};__verify_done "$?"\n'
+        if channel.tty:
+            return f"__verify_go_tty {previous & 255}&&:;TERM=dumb {source}"
+        return f"__verify_go {previous & 255}&&:;{source}"
+
+    def messages(self, text: str, interrupted: bool) -> str:
+        """Bash's messages as a reader's terminal shows them: "bash: foo: command not found".
+
+        Bash names the command file and the line ("/tmp/.../command: line 1: ");
+        an interactive shell says "bash: ". After an interrupt, bash's report
+        of the job the verifier killed ("... Killed ...") goes.
+        """
+        if ": line " not in text:
+            return text
+        if interrupted:
+            text = self._kill_report.sub("", text)
+        return self._message.sub("bash: ", text)
 
     def send(self, text: str) -> None:
         try:
@@ -407,7 +489,7 @@ class _Bash:
     def wait(self, fd: int, seconds: float) -> list[int]:
         """Wait for output on fd, a report, or the shell's end."""
         watch = [fd, self._reports] + ([self._pidfd] if self._pidfd is not None else [])
-        ready = select.select(watch, [], [], seconds)[0]
+        ready = _ready(watch, seconds)
         if self._pidfd is None and self.leader.poll() is not None:
             ready.append(-1)
         return ready
@@ -419,16 +501,16 @@ class _Bash:
             line = self._line()
             if line is not None:
                 kind, _, value = line.partition(" ")
-                if kind in ("d", "x"):
+                if kind in ("d", "x") and value.isdigit():
                     return ("done" if kind == "d" else "exited"), int(value)
-                continue  # a late "p" line
+                continue  # a late "p" line, or a page writing to the shell's descriptor
             if self._ended():
                 self.alive = False
                 return "died", _status(self.leader.wait())
             left = deadline - time.monotonic()
             if left <= 0:
                 return None, None
-            select.select([self._reports] + ([self._pidfd] if self._pidfd is not None else []), [], [], min(left, 0.05))
+            _ready([self._reports] + ([self._pidfd] if self._pidfd is not None else []), min(left, 0.05))
 
     def _line(self) -> str | None:
         while b"\n" not in self._buffer:
@@ -443,21 +525,24 @@ class _Bash:
         return line.decode()
 
     def _ended(self) -> bool:
+        if self._pidfd is not None and not _ready([self._pidfd], 0):
+            return False  # (cheaper than asking with waitpid)
         return self.leader.poll() is not None
 
-    def _ready(self) -> None:
-        """Wait for the shell's "p PID": it has run the setup."""
+    def _until_ready(self) -> None:
+        """Wait for the shell's "p PID": it has run the setup (and loaded any saved state)."""
+        deadline = time.monotonic() + STARTING
         while True:
             line = self._line()
             if line is not None and line.startswith("p "):
                 self.pid = int(line[2:])
                 return
             if line is None:
-                if self._ended():
+                if self._ended() or time.monotonic() > deadline:
                     self.alive = False
                     log = (self.dir / "shell.log").read_text(errors="replace").strip().splitlines()
                     raise RuntimeError(f"the page's bash did not start: {log[-1] if log else 'no message'}")
-                select.select([self._reports], [], [], 0.05)
+                _ready([self._reports], 0.05)
 
     # -- ending commands
 
@@ -474,8 +559,8 @@ class _Bash:
         while self.alive and time.monotonic() < deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, _INTERRUPT)
-            self.kill_leftovers()
-            while select.select([channel.fd], [], [], 0)[0]:  # keep the output flowing
+            self.kill_leftovers(patience=0.05)
+            while _ready([channel.fd], 0):  # keep the output flowing
                 data = channel.read()
                 if not data:
                     break
@@ -486,18 +571,18 @@ class _Bash:
         self.close()
         return None, None
 
-    def kill_leftovers(self) -> None:
+    def kill_leftovers(self, patience: float = INTERRUPT_GRACE) -> None:
         """SIGKILL every process of the session but the leader and the shell, until none is left.
 
         They are the shell's children (jobs, command substitutions) and the
         leader's other children (orphans), with their descendants. A job's
         group is killed whole; a process in the shell's own group alone.
         """
-        deadline = time.monotonic() + INTERRUPT_GRACE
+        deadline = time.monotonic() + patience
         pause = 0.0005
         while True:
             found = self._leftovers()
-            if not found or time.monotonic() > deadline:
+            if not found or time.monotonic() > deadline:  # (a process stuck in the kernel waits)
                 return
             for pid, group in found:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -532,7 +617,7 @@ class _Bash:
         elif ending == "exited":
             self.send(f"\\builtin source {_quote(self.dir / 'state.sh')}\n{self._setup}")
             try:
-                self._ready()
+                self._until_ready()
             except RuntimeError:
                 self.close()
 
@@ -541,26 +626,37 @@ class _Bash:
         self._finalizer()
 
 
+def _above(fd: int, lowest: int = 256) -> int:
+    """The same file on a descriptor numbered lowest or more, the old one closed."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, lowest)
+    os.close(fd)
+    return high
+
+
 def _status(returncode: int) -> int:
     return returncode if returncode >= 0 else 128 - returncode
 
 
-def _shut_down(leader: subprocess.Popen, session: int, fds: list[int]) -> None:
-    """Kill everything in the shell's session, then forget it."""
-    _kill_session(session)
-    with contextlib.suppress(ChildProcessError):
+def _shut_down(leader: subprocess.Popen, session: int, fds: list[int], pipe: _Pipe) -> None:
+    """Kill everything in the shell's session, the leader last, so that it reaps the rest."""
+    _kill_session(session, spare=leader.pid)
+    try:
+        leader.wait(timeout=2)  # it ends once the shell has
+    except subprocess.TimeoutExpired:
+        leader.kill()
         leader.wait()
+    pipe.discard()
     for fd in fds:
         with contextlib.suppress(OSError):
             os.close(fd)
 
 
-def _kill_session(session: int) -> None:
+def _kill_session(session: int, spare: int) -> None:
     for _ in range(100):
         members = []
         for pid in _all_pids():
             stat = _stat(pid)
-            if stat is not None and stat[2] == session and stat[0] not in "ZX":
+            if pid != spare and stat is not None and stat[2] == session and stat[0] not in "ZX":
                 members.append(pid)
         if not members:
             return
@@ -574,11 +670,18 @@ def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
+def _read(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
+
+
 def _stat(pid: int) -> tuple[str, int, int] | None:
     """(state, process group, session) of a process, or None once it is gone."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            stat = file.read()
+        stat = _read(f"/proc/{pid}/stat")
     except OSError:
         return None
     fields = stat[stat.rindex(b")") + 2 :].split()
@@ -587,8 +690,7 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
 
 def _children(pid: int) -> list[int]:
     try:
-        with open(f"/proc/{pid}/task/{pid}/children", "rb") as file:
-            return [int(child) for child in file.read().split()]
+        return [int(child) for child in _read(f"/proc/{pid}/task/{pid}/children").split()]
     except FileNotFoundError:
         if os.path.exists(f"/proc/{pid}"):  # a kernel without the children file: look at every process
             return [child for child in _all_pids() if _parent(child) == pid]
@@ -599,20 +701,28 @@ def _children(pid: int) -> list[int]:
 
 def _parent(pid: int) -> int | None:
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            stat = file.read()
+        stat = _read(f"/proc/{pid}/stat")
     except OSError:
         return None
     return int(stat[stat.rindex(b")") + 2 :].split()[1])
 
 
 _PR_SET_CHILD_SUBREAPER = 36
-_libc = ctypes.CDLL(None, use_errno=True)
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)  # Linux only
 
 
 def _become_subreaper() -> None:
     """In the session leader, before bash starts: orphans below it become its children."""
-    _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    if _prctl is not None:
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _ready(fds: list[int], seconds: float) -> list[int]:
+    """Which of fds can be read (or are at their end), waiting up to seconds; poll has no limit on fd numbers."""
+    poll = select.poll()
+    for fd in fds:
+        poll.register(fd, select.POLLIN)
+    return [fd for fd, _ in poll.poll(max(0.0, seconds) * 1000)]
 
 
 def _pidfd(process: subprocess.Popen) -> int | None:
