@@ -153,6 +153,10 @@ class PageRun:
         return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in block.options.teardown)
 
     def close(self) -> None:
+        """End the page's shells (and whatever they left running), then remove its folder."""
+        for shell in self._shells.values():
+            shell.close()
+        self._shells.clear()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _hidden(self, shell: PageShell, text: str, timeout: float, line: int, kind: str) -> float:

@@ -69,7 +69,7 @@ import subprocess
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,7 +209,7 @@ class PageShell:
         try:
             bash.send(bash.command_line(command, channel, self._status))
             ending, status = _pump(bash, channel, timeout, capture, (stdin or "").splitlines(True))
-            left = ending
+            left: str | None = ending
             if ending in ("timeout", "waiting"):
                 left, status = bash.interrupt(channel, capture)
             if bash.alive:
@@ -342,7 +342,9 @@ class _Channel:
             os.close(self.fd)
 
 
-def _pump(bash: _Bash, channel: _Channel, timeout, capture, typed_lines):
+def _pump(
+    bash: _Bash, channel: _Channel, timeout: float, capture: _Capture, typed_lines: Iterable[str]
+) -> tuple[str, int | None]:
     """Read the output until the shell reports, typing each scripted line when a prompt waits.
 
     Typing only then keeps the terminal's echo of the input in the right place
@@ -356,8 +358,8 @@ def _pump(bash: _Bash, channel: _Channel, timeout, capture, typed_lines):
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            report = bash.report(0)  # one that just came wins over the timeout
-            return report if report[0] is not None else ("timeout", None)
+            ending, status = bash.report(0)  # one that just came wins over the timeout
+            return (ending, status) if ending is not None else ("timeout", None)
         pause = TYPING_PAUSE if typed else 0.5
         ready = bash.wait(channel.fd, min(left, pause))
         if channel.fd in ready:
@@ -637,7 +639,7 @@ def _status(returncode: int) -> int:
     return returncode if returncode >= 0 else 128 - returncode
 
 
-def _shut_down(leader: subprocess.Popen, session: int, fds: list[int], pipe: _Pipe) -> None:
+def _shut_down(leader: subprocess.Popen[bytes], session: int, fds: list[int], pipe: _Pipe) -> None:
     """Kill everything in the shell's session, the leader last, so that it reaps the rest."""
     _kill_session(session, spare=leader.pid)
     try:
@@ -725,7 +727,7 @@ def _ready(fds: list[int], seconds: float) -> list[int]:
     return [fd for fd, _ in poll.poll(max(0.0, seconds) * 1000)]
 
 
-def _pidfd(process: subprocess.Popen) -> int | None:
+def _pidfd(process: subprocess.Popen[bytes]) -> int | None:
     """A descriptor that becomes readable when the process exits (Linux 5.3 on), or None."""
     try:
         return os.pidfd_open(process.pid)
