@@ -5,6 +5,10 @@
 #   conf/provision.sh images   make the base images exist locally (pull, else build)
 #   conf/provision.sh all      both (the default)
 #   conf/provision.sh browser  install Debian's chromium for the browser test
+#   conf/provision.sh engine-current  current Docker (Debian unstable's docker.io,
+#                              containerd image store) beside the first engine
+#   conf/provision.sh env-current     print the exports that point a shell at it:
+#                              eval "$(bash conf/provision.sh env-current)"
 #
 # Every step is skipped when its result is already there, so running it twice
 # is cheap. Installing the engine needs root and apt-get; the images step
@@ -16,14 +20,28 @@ BASE_IMAGES=(${BASE_IMAGES:-debian:trixie-slim})
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 HOST_CA_BUNDLE=${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
+# The current engine: unstable's packages unpacked under CURRENT_PREFIX (apt on
+# Debian 12 would replace the host's libc), its own data root, sockets, bridge.
+CURRENT_SUITE=${CURRENT_SUITE:-sid}
+CURRENT_PREFIX=${CURRENT_PREFIX:-/opt/docker-current}
+CURRENT_DATA=${CURRENT_DATA:-/var/lib/docker-current}
+CURRENT_EXEC=${CURRENT_EXEC:-/run/docker-current}
+CURRENT_SOCK=${CURRENT_SOCK:-/run/docker-current.sock}
+CURRENT_BRIDGE=${CURRENT_BRIDGE:-docker-current}
+CURRENT_CIDR=${CURRENT_CIDR:-172.29.0.1/16}
+CURRENT_LOG=${CURRENT_LOG:-/tmp/dockerd-current.log}
+CURRENT_PACKAGES=(docker.io docker-cli docker-buildx containerd)
 
 say() { printf 'provision: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 # The Debian client speaks BuildKit with DOCKER_BUILDKIT=1; a newer client
 # without the buildx plugin would silently use the legacy builder instead.
+# DOCKER_CLI, where set, names the client of the engine being provisioned.
 docker_cli() {
-  if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else command -v docker; fi
+  if [ -n "${DOCKER_CLI:-}" ]; then echo "$DOCKER_CLI"
+  elif [ -x /usr/bin/docker ]; then echo /usr/bin/docker
+  else command -v docker; fi
 }
 
 engine_up() { "$(docker_cli)" info >/dev/null 2>&1; }
@@ -102,6 +120,10 @@ provision_images() {
   for image in "${BASE_IMAGES[@]}"; do
     if "$(docker_cli)" image inspect "$image" >/dev/null 2>&1; then
       say "base image $image present"
+    elif [ -n "${IMAGE_DONOR:-}" ] && "$(docker_cli)" -H "$IMAGE_DONOR" image inspect "$image" >/dev/null 2>&1; then
+      "$(docker_cli)" -H "$IMAGE_DONOR" save "$image" | "$(docker_cli)" load -q >/dev/null \
+        || die "copying $image from $IMAGE_DONOR failed"
+      say "copied $image from the engine at $IMAGE_DONOR"
     elif timeout 60 "$(docker_cli)" pull -q "$image" >/dev/null 2>&1; then
       say "pulled $image"
     else
@@ -126,10 +148,159 @@ provision_browser() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+# -- The current engine, beside the first one ----------------------------------
+current_client() { echo "$CURRENT_PREFIX/usr/bin/docker"; }
+current_config() { echo "$CURRENT_PREFIX/client"; }  # DOCKER_CONFIG: finds the buildx plugin
+
+# The exports that point a shell (and nox, and the verifier) at the current engine.
+print_current_env() {
+  printf 'export DOCKER_HOST=unix://%s\n' "$CURRENT_SOCK"
+  printf 'export DOCKER_CONFIG=%s\n' "$(current_config)"
+  printf 'export PATH="%s/usr/bin:$PATH"\n' "$CURRENT_PREFIX"
+}
+
+current_up() {
+  [ -x "$(current_client)" ] \
+    && DOCKER_HOST=unix://$CURRENT_SOCK DOCKER_CONFIG=$(current_config) "$(current_client)" info >/dev/null 2>&1
+}
+
+current_version() {
+  DOCKER_HOST=unix://$CURRENT_SOCK "$(current_client)" version --format '{{.Server.Version}}'
+}
+
+# Unstable's packages, fetched with an apt state of their own (the host's apt
+# sources and lists are not touched) and unpacked with dpkg -x, not installed.
+install_current() {
+  if [ -x "$CURRENT_PREFIX/usr/sbin/dockerd" ] && [ -f "$CURRENT_PREFIX/packages" ]; then
+    say "current engine installed in $CURRENT_PREFIX: $(paste -sd, "$CURRENT_PREFIX/packages")"
+    return
+  fi
+  [ ! -e "$CURRENT_PREFIX" ] || die "$CURRENT_PREFIX exists but holds no complete install; remove it, or set CURRENT_PREFIX"
+  command -v apt-get >/dev/null && command -v dpkg >/dev/null \
+    || die "no apt-get and dpkg: the current engine comes from Debian's archive; install Docker 28 or newer yourself"
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -s "$keyring" ] || die "no $keyring: apt-get install debian-archive-keyring"
+  local work
+  work=$(mktemp -d /tmp/provision-current.XXXXXX)
+  mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/root"
+  cat >"$work/unstable.sources" <<EOF
+Types: deb
+URIs: $DEBIAN_MIRROR
+Suites: $CURRENT_SUITE
+Components: main
+Signed-By: $keyring
+EOF
+  local apt=(apt-get -qq -o "Dir::Etc::sourcelist=$work/unstable.sources" -o Dir::Etc::sourceparts=/dev/null
+             -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::archives=$work/archives"
+             -o Acquire::Check-Valid-Until=false -o APT::Get::List-Cleanup=false)
+  say "fetching ${CURRENT_PACKAGES[*]} from Debian $CURRENT_SUITE (about 70 MB)"
+  "${apt[@]}" update >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log" >&2; die "apt-get update for $CURRENT_SUITE failed"; }
+  (cd "$work/archives" && "${apt[@]}" download "${CURRENT_PACKAGES[@]}") >>"$work/apt.log" 2>&1 \
+    || { tail -n 20 "$work/apt.log" >&2; die "downloading ${CURRENT_PACKAGES[*]} from $CURRENT_SUITE failed"; }
+  local deb
+  for deb in "$work"/archives/*.deb; do
+    dpkg -x "$deb" "$work/root"
+    dpkg-deb --show --showformat='${Package} ${Version}\n' "$deb" >>"$work/root/packages"
+  done
+  [ -x "$work/root/usr/sbin/dockerd" ] || die "no dockerd in the packages fetched from $CURRENT_SUITE"
+  mkdir -p "$work/root/client"
+  printf '{"cliPluginsExtraDirs": ["%s/usr/libexec/docker/cli-plugins"]}\n' "$CURRENT_PREFIX" >"$work/root/client/config.json"
+  # Installed whole or not at all: the folder appears by one rename.
+  mkdir -p "$(dirname "$CURRENT_PREFIX")"
+  mv -T "$work/root" "$CURRENT_PREFIX"
+  rm -rf "$work"
+  say "installed in $CURRENT_PREFIX: $(paste -sd, "$CURRENT_PREFIX/packages")"
+}
+
+# Its own bridge, and the NAT and forwarding its containers need to reach the
+# archive and PyPI; the first engine's docker0 and iptables chains are not touched.
+current_network() {
+  command -v ip >/dev/null && command -v iptables >/dev/null || die "no ip or iptables: apt-get install iproute2 iptables"
+  if ! ip link show "$CURRENT_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$CURRENT_BRIDGE" type bridge || die "could not create the bridge $CURRENT_BRIDGE"
+    say "bridge $CURRENT_BRIDGE created"
+  fi
+  if ! ip -4 addr show dev "$CURRENT_BRIDGE" | grep -qw "inet ${CURRENT_CIDR}"; then
+    local clash
+    clash=$(ip -4 route show to match "${CURRENT_CIDR%/*}" | grep -v '^default' | grep -vw "dev $CURRENT_BRIDGE" || true)
+    [ -z "$clash" ] || die "$CURRENT_CIDR overlaps a network of this host ($clash); set CURRENT_CIDR to a free one"
+    ip addr add "$CURRENT_CIDR" dev "$CURRENT_BRIDGE"
+    say "bridge $CURRENT_BRIDGE has $CURRENT_CIDR"
+  fi
+  ip link set "$CURRENT_BRIDGE" up
+  local net
+  net=$(ip -4 route show dev "$CURRENT_BRIDGE" proto kernel | awk 'NR == 1 {print $1}')
+  [ -n "$net" ] || die "no route for $CURRENT_BRIDGE's network"
+  if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ]; then
+    sysctl -qw net.ipv4.ip_forward=1
+    say "IPv4 forwarding turned on (containers reach the network through it)"
+  fi
+  local table chain rule
+  while read -r table chain rule; do
+    # shellcheck disable=SC2086  # a rule is words
+    iptables -t "$table" -C "$chain" $rule 2>/dev/null \
+      || { iptables -t "$table" -A "$chain" $rule; say "iptables -t $table -A $chain $rule"; }
+  done <<EOF
+nat POSTROUTING -s $net ! -o $CURRENT_BRIDGE -j MASQUERADE
+filter FORWARD -i $CURRENT_BRIDGE -j ACCEPT
+filter FORWARD -o $CURRENT_BRIDGE -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+EOF
+}
+
+provision_engine_current() {
+  [ "$(id -u)" = 0 ] || die "the current engine is installed and started as root: sudo bash conf/provision.sh engine-current"
+  install_current
+  if current_up; then
+    say "current engine already reachable on unix://$CURRENT_SOCK: $(current_version)"
+  else
+    command -v runc >/dev/null || {
+      say "installing Debian's runc (the current engine runs containers with it)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
+    }
+    current_network
+    mkdir -p "$CURRENT_DATA" "$CURRENT_EXEC"
+    # The containerd image store: what fresh installs of Docker 29 use.
+    cat >"$CURRENT_PREFIX/daemon.json" <<EOF
+{
+  "features": {"containerd-snapshotter": true},
+  "data-root": "$CURRENT_DATA",
+  "exec-root": "$CURRENT_EXEC",
+  "pidfile": "$CURRENT_EXEC.pid",
+  "hosts": ["unix://$CURRENT_SOCK"],
+  "bridge": "$CURRENT_BRIDGE",
+  "iptables": false,
+  "ip6tables": false
+}
+EOF
+    say "starting the current engine (log: $CURRENT_LOG)"
+    # Unstable's runc needs a newer glibc than Debian 12's: the host's runc (/usr/sbin) runs containers.
+    PATH=$CURRENT_PREFIX/usr/bin:$CURRENT_PREFIX/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+      setsid "$CURRENT_PREFIX/usr/sbin/dockerd" --config-file "$CURRENT_PREFIX/daemon.json" \
+      >"$CURRENT_LOG" 2>&1 </dev/null &
+    local up=
+    for _ in $(seq 1 60); do
+      current_up && { up=1; break; }
+      sleep 1
+    done
+    [ -n "$up" ] || { tail -n 20 "$CURRENT_LOG" >&2; die "the current engine did not answer within 60 s; see $CURRENT_LOG"; }
+    say "current engine up on unix://$CURRENT_SOCK: $(current_version)"
+  fi
+  # The base images: copied from the first engine where it has them, else as there.
+  (
+    export DOCKER_HOST=unix://$CURRENT_SOCK DOCKER_CONFIG
+    DOCKER_CONFIG=$(current_config)
+    DOCKER_CLI=$(current_client) IMAGE_DONOR=${IMAGE_DONOR:-unix:///var/run/docker.sock} provision_images
+  )
+  say "use it in a shell:    eval \"\$(bash conf/provision.sh env-current)\""
+  say "verify the guide:     (eval \"\$(bash conf/provision.sh env-current)\"; bash conf/nox.sh -s verify-tutorial -- --results-dir build/verify-current)"
+}
+
 case ${1:-all} in
   engine) provision_engine ;;
   images) provision_images ;;
   browser) provision_browser ;;
   all) provision_engine; provision_images ;;
-  *) die "unknown step '$1': use engine, images, browser or all" ;;
+  engine-current) provision_engine_current ;;
+  env-current) print_current_env ;;
+  *) die "unknown step '$1': use engine, images, browser, all, engine-current or env-current" ;;
 esac

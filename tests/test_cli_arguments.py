@@ -1,8 +1,10 @@
 """How the CLI hands over to pytest: the pages are collected unless files are named."""
 
+import json
 import os
+import shutil
 
-from conftest import ROOT, run_verifier
+from conftest import FIXTURES, ROOT, run_verifier
 
 from verify_tutorial.__main__ import pytest_arguments
 from verify_tutorial.errors import VerifyError
@@ -33,3 +35,16 @@ def test_missing_settings_file_is_one_line(tmp_path):
     assert result.returncode == VerifyError.exit_code
     assert result.stderr.startswith("verify-tutorial: no settings file at ")
     assert result.stderr.count("\n") == 1
+
+
+def test_results_dir_on_the_command_line_replaces_the_settings_one(tmp_path):
+    """One results folder per engine: a run names its own, and the settings' stays untouched."""
+    project = tmp_path / "external"
+    shutil.copytree(FIXTURES / "external", project)
+    elsewhere = tmp_path / "verify-current"
+    result = run_verifier(project / "pyproject.toml", "--results-dir", str(elsewhere))
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads((elsewhere / "results.json").read_text())
+    assert document["summary"] == "7 passed, 0 failed, 0 skipped"
+    assert (elsewhere / "junit.xml").is_file()
+    assert not (project / "build" / "verify").exists()

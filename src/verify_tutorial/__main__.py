@@ -1,6 +1,6 @@
 """verify-tutorial: run the guide's console sessions against a real Docker engine.
 
-    python -m verify_tutorial [--target cpu|gpu] [--accept] [--allow registry] [PYTEST ARGS...]
+    python -m verify_tutorial [--target cpu|gpu] [--accept] [--allow registry] [--results-dir DIR] [PYTEST ARGS...]
 
 Checks what can be checked before anything runs (blocks well formed, engine
 reachable, BuildKit usable, the names the guide creates free), each failure a
@@ -10,6 +10,7 @@ single line with its own exit status, then hands over to pytest.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -35,12 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--verify-config", type=Path, help="settings file (default: conf/verify.toml, else pyproject.toml)"
     )
+    parser.add_argument(
+        "--results-dir", type=Path, help="where results.json and junit.xml go (default: the settings' results_dir)"
+    )
     ours, pytest_args = parser.parse_known_args(argv)
     try:
         settings = load(ours.verify_config or default_settings_file())
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
+    if ours.results_dir:  # say, one folder per engine
+        settings = dataclasses.replace(settings, results_dir=ours.results_dir.resolve())
     verifier = Verifier(settings, ours.target, ours.allow, accept=ours.accept, wait=not ours.no_wait)
     try:
         pages = chosen_pages(settings, pytest_args)

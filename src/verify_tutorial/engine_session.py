@@ -87,6 +87,10 @@ class EngineSession(Profile):
         self._proxy: DockerProxy | None = None
         self._proxy_dir: Path | None = None
         self._tags_before: set[str] = set()
+        # Image names the pages create, checked free before the run: this run's to remove.
+        # A build through buildx (every client from 23 on) talks BuildKit's gRPC, where
+        # the proxy sees neither its tags nor a place for labels.
+        self._image_names: set[str] = set()
 
     @property
     def is_open(self) -> bool:
@@ -115,6 +119,7 @@ class EngineSession(Profile):
         assert self.client is not None
         taken = [(kind, name, where) for (kind, name), where in sorted(wanted.items()) if self._exists(kind, name)]
         if not taken:
+            self._image_names = {name for kind, name in wanted if kind == "image"}
             return
         listed = "; ".join(f"{kind} '{name}' ({where})" for kind, name, where in taken)
         commands = " && ".join(_removal_command(kind, name) for kind, name, _ in taken)
@@ -127,7 +132,7 @@ class EngineSession(Profile):
         """Remove what this run's commands created so far; returns what, as words.
         Raises EngineLost if the engine does not answer."""
         assert self.client is not None and self._proxy is not None
-        tags = self._proxy.recorded.tags - self._tags_before
+        tags = (self._proxy.recorded.tags | self._image_names) - self._tags_before
         self._proxy.recorded.tags.clear()
         try:
             return ownership.remove_run(self.client, self.identity.run_id, tags)
