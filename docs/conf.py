@@ -55,11 +55,17 @@ html_title = "Containers for ML research"
 html_static_path = ["_static"]
 
 # -- Proof on the page --------------------------------------------------------
-# The verifier's latest results: this machine's run, and a GPU runner's where
-# one was fetched (the Pages workflow puts it in build/verify-gpu/). Pages are
-# named relative to the repository.
+# The verifier's latest results: this machine's run, the run on current Docker
+# (`--results-dir build/verify-current`, as .ci/run does it), and a GPU
+# runner's where one was fetched (the Pages workflow puts it in
+# build/verify-gpu/). A command that passed on several engines names each.
+# Pages are named relative to the repository.
 _verify_results = load_verify_settings(Path(__file__).parent.parent / "conf" / "verify.toml").results_dir
-proof_results = [str(_verify_results / RESULTS_FILE), "../build/verify-gpu/results.json"]
+proof_results = [
+    str(_verify_results / RESULTS_FILE),
+    "../build/verify-current/results.json",
+    "../build/verify-gpu/results.json",
+]
 proof_root = ".."
 html_favicon = "_static/favicon.svg"
 

@@ -53,9 +53,7 @@ def test_skipped_badge_gives_the_reason_in_a_readers_words():
 
 def run(target, date, statuses, digest="d1"):
     run = {"target": target, "engine": "27.0", "date": date}
-    commands = [
-        {"page": "docs/p.md", "line": line, "status": st, "reason": "", **run} for line, st in statuses.items()
-    ]
+    commands = [{"page": "docs/p.md", "line": line, "status": st, "reason": "", **run} for line, st in statuses.items()]
     return {"version": SCHEMA_VERSION, **run, "summary": "...", "pages": {"docs/p.md": digest}, "commands": commands}
 
 
@@ -114,3 +112,28 @@ def test_a_page_edited_after_verification_says_so(tmp_path):
     (site / "page.md").write_text(PAGE + "\nAn edit.\n")
     html = build(site)  # incremental: the page is re-read because its source changed
     assert "proof-page-stale" in html and "changed after it was last checked" in html
+
+
+def test_a_pass_on_each_of_two_engines_names_both():
+    old = {"version": SCHEMA_VERSION, "pages": {}, "summary": "2 passed, 0 failed, 0 skipped"}
+    classic = {**old, "target": "cpu", "engine": "20.10.24", "date": "2026-11-29T10:00:00"}
+    current = {**old, "target": "cpu", "engine": "28.5.2", "date": "2026-11-29T11:00:00"}
+    for document in (classic, current):
+        run_of = {k: document[k] for k in ("target", "engine", "date")}
+        document["commands"] = [
+            {"page": "docs/p.md", "line": line, "status": "passed", "reason": "", **run_of} for line in (5, 6)
+        ]
+    rerun = {**classic, "date": "2026-11-29T12:00:00"}
+    rerun["commands"] = [{**e, "date": rerun["date"]} for e in classic["commands"]]
+    merged = merge_documents([classic, current, rerun])
+    assert sorted((e["line"], e["engine"], e["date"][11:13]) for e in merged["commands"]) == [
+        (5, "20.10.24", "12"),
+        (5, "28.5.2", "11"),
+        (6, "20.10.24", "12"),
+        (6, "28.5.2", "11"),
+    ]  # a rerun on an engine replaces that engine's entry only
+    assert merged["engine"] == "20.10.24 + 28.5.2"
+    text = badge_text("verified", merged["commands"])
+    assert text == (
+        "Verified: 2 commands ran and matched on CPU, Docker 20.10.24, 2026-11-29; on CPU, Docker 28.5.2, 2026-11-29"
+    )

@@ -84,7 +84,9 @@ def badge_text(status: str, entries: list[dict]) -> str:
     """The badge's words, for a reader; each entry names its run, as merge_documents leaves it."""
     runs = sorted({(e["target"], e["engine"], e["date"][:10]) for e in entries})
     when = "; ".join(f"on {target.upper()}, Docker {engine}, {date}" for target, engine, date in runs)
-    count = f"{len(entries)} command{'s' if len(entries) != 1 else ''}"
+    # A command passed on two engines has an entry for each; count it once.
+    n = len({(e["page"], e["line"]) for e in entries if "line" in e}) or len(entries)
+    count = f"{n} command{'s' if n != 1 else ''}"
     reasons = "; ".join(
         sorted({reader_reason(e["reason"]) for e in entries if e["status"] == Status.SKIPPED and e["reason"]})
     )
@@ -180,7 +182,7 @@ class ProofSummary(SphinxDirective):
         group += body
         for entry in commands:
             detail = entry["reason"] if entry["status"] == "skipped" else f"{entry.get('duration', 0):.1f} s"
-            detail += f" ({entry.get('target', '?')})"
+            detail += f" ({entry.get('target', '?')}, Docker {entry.get('engine', '?')})"
             body += self.row([f"{entry['page']}:{entry['line']}", entry["command"], entry["status"], detail])
         return [intro, table]
 

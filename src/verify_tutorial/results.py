@@ -147,33 +147,44 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 # When two results files (say a CPU and a GPU run) disagree about a command,
-# a failure shows first, then a pass, then a skip.
+# a failure shows first, then a pass, then a skip. Runs that agree (a pass on
+# each of two engines) are all kept, so a badge can name every one.
 PRECEDENCE = {Status.FAILED: 0, Status.PASSED: 1, Status.ACCEPTED: 1, Status.SKIPPED: 2}
 
 
 def merge_documents(documents: list[dict[str, Any]]) -> dict[str, Any]:
-    """One document from several results files; each command keeps the run it came from."""
+    """One document from several results files; each command keeps the run it came from,
+    one entry per (target, engine) among the runs with its most telling status."""
     documents = [d for d in documents if d.get("commands")]
     if not documents:
         return empty_document()
     documents = sorted(documents, key=lambda d: d.get("date", ""))  # newest last
-    chosen: dict[tuple[str, int], dict[str, Any]] = {}
+    chosen: dict[tuple[str, int], list[dict[str, Any]]] = {}
     pages: dict[str, str] = {}
     for document in documents:
         for item in document["commands"]:
             key = (item["page"], item["line"])
-            held = chosen.get(key)
+            held = chosen.get(key, [])
             rank = PRECEDENCE.get(Status(item["status"]), 3)
-            if held is None or rank <= PRECEDENCE.get(Status(held["status"]), 3):
-                chosen[key] = item
+            held_rank = PRECEDENCE.get(Status(held[0]["status"]), 3) if held else 4
+            if rank < held_rank:
+                chosen[key] = [item]
+            elif rank == held_rank:  # a newer run on the same target and engine replaces its own
+                chosen[key] = [e for e in held if _run_of(e) != _run_of(item)] + [item]
         pages.update(document.get("pages", {}))  # the newest run's digest of a page wins
     newest = documents[-1]
     return {
         "version": SCHEMA_VERSION,
-        "target": " + ".join(d.get("target", "?") for d in documents),
-        "engine": newest.get("engine", "?"),
+        "target": " + ".join(dict.fromkeys(d.get("target", "?") for d in documents)),
+        "engine": " + ".join(dict.fromkeys(d.get("engine", "?") for d in documents)),
         "date": newest.get("date", "?"),
-        "summary": "; ".join(f"{d.get('target', '?')}: {d.get('summary', '?')}" for d in documents),
+        "summary": "; ".join(
+            f"{d.get('target', '?')}, Docker {d.get('engine', '?')}: {d.get('summary', '?')}" for d in documents
+        ),
         "pages": pages,
-        "commands": sorted(chosen.values(), key=lambda e: (e["page"], e["line"])),
+        "commands": sorted((e for held in chosen.values() for e in held), key=lambda e: (e["page"], e["line"])),
     }
+
+
+def _run_of(entry: dict[str, Any]) -> tuple[str, str]:
+    return entry.get("target", "?"), entry.get("engine", "?")
