@@ -153,9 +153,19 @@ current_client() { echo "$CURRENT_PREFIX/usr/bin/docker"; }
 current_config() { echo "$CURRENT_PREFIX/client"; }  # DOCKER_CONFIG: finds the buildx plugin
 
 # The exports that point a shell (and nox, and the verifier) at the current engine.
+# buildx writes its state into the client config, so a user who cannot write the
+# shared one gets a copy of their own.
 print_current_env() {
+  local config
+  config=$(current_config)
+  if [ ! -w "$config" ]; then
+    [ -s "$config/config.json" ] || die "no current engine in $CURRENT_PREFIX: sudo bash conf/provision.sh engine-current"
+    config=${XDG_CONFIG_HOME:-$HOME/.config}/docker-current
+    mkdir -p "$config"
+    [ -s "$config/config.json" ] || cp "$(current_config)/config.json" "$config/config.json"
+  fi
   printf 'export DOCKER_HOST=unix://%s\n' "$CURRENT_SOCK"
-  printf 'export DOCKER_CONFIG=%s\n' "$(current_config)"
+  printf 'export DOCKER_CONFIG=%s\n' "$config"
   printf 'export PATH="%s/usr/bin:$PATH"\n' "$CURRENT_PREFIX"
 }
 
@@ -179,6 +189,10 @@ install_current() {
   command -v apt-get >/dev/null && command -v dpkg >/dev/null \
     || die "no apt-get and dpkg: the current engine comes from Debian's archive; install Docker 28 or newer yourself"
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  if [ ! -s "$keyring" ]; then  # Ubuntu, say: Debian's keys are a package there
+    say "installing debian-archive-keyring (the keys that sign Debian's archive)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debian-archive-keyring >/dev/null
+  fi
   [ -s "$keyring" ] || die "no $keyring: apt-get install debian-archive-keyring"
   local work
   work=$(mktemp -d /tmp/provision-current.XXXXXX)
