@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -55,12 +54,12 @@ def wait_for_box(client, process: subprocess.Popen) -> None:
 def ours_left(client) -> set[str]:
     names = {c.name for c in client.containers.list(all=True)} & {BOX}
     tags = {t for i in client.images.list() for t in i.tags} & {IMAGE}
-    labelled = {str(o) for o in ownership.owned_objects(client)}
+    labelled = set(ownership.owned_objects(client))
     return names | tags | labelled
 
 
 def my_temp_dirs(pid: int) -> list[Path]:
-    return list(Path(tempfile.gettempdir()).glob(f"{ownership.TEMP_PREFIX}{pid}-*"))
+    return list(ownership.TEMP_ROOT.glob(f"{ownership.TEMP_PREFIX}{ownership.pid_namespace()}-{pid}-*"))
 
 
 @pytest.fixture
@@ -214,3 +213,48 @@ def test_a_named_volume_made_by_a_run_is_removed_and_an_existing_one_kept(tiny_s
         assert mine not in names and kept in names
     finally:
         existing.remove(force=True)
+
+
+def test_a_bystanders_container_from_an_image_the_run_built_is_left_alone(tiny_site, docker_client):
+    """It inherits the image's labels; it is still not the run's."""
+    slow_down(tiny_site, 6)
+    process = start_verifier(tiny_site)
+    wait_for_box(docker_client, process)
+    theirs = docker_client.containers.run(
+        IMAGE, ["sleep", "300"], name=f"adv-child-{uuid.uuid4().hex[:6]}", detach=True
+    )
+    try:
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, output
+        theirs.reload()
+        assert theirs.status == "running"
+        assert theirs.name not in output
+    finally:
+        theirs.remove(force=True)
+        if docker_client.images.list(name=IMAGE.split(":")[0]):
+            docker_client.images.remove(IMAGE, force=True)
+
+
+def test_a_page_cannot_remove_prune_or_reuse_what_is_not_the_runs(tiny_site, docker_client):
+    tag = uuid.uuid4().hex[:6]
+    container = docker_client.containers.create("debian:trixie-slim", ["true"], name=f"adv-keep-{tag}")
+    volume = docker_client.volumes.create(f"adv-vol-{tag}")
+    page = tiny_site / "docs" / "page.md"
+    page.write_text(
+        "# Hands off\n\n% verify: exit=1\n```console\n"
+        f"$ docker rm --force adv-keep-{tag} 2>&1 | sed 's/.*: verify-tutorial/verify-tutorial/'; false\n"
+        f"verify-tutorial: container adv-keep-{tag} was not made by this run, so it is not removed\n"
+        "$ docker container prune --force 2>&1 | sed 's/.*: verify-tutorial/verify-tutorial/'; false\n"
+        "verify-tutorial: prune would remove objects that are not this run's; remove them by name\n"
+        f"$ docker volume create adv-vol-{tag} 2>&1 | sed 's/.*: verify-tutorial/verify-tutorial/'; false\n"
+        f"verify-tutorial: volume adv-vol-{tag} exists and is not this run's, so it is not used\n"
+        "```\n"
+    )
+    try:
+        result = run_verifier(tiny_site / "verify.toml")
+        assert result.returncode == 0, result.stdout + result.stderr
+        container.reload()
+        volume.reload()
+    finally:
+        container.remove(force=True)
+        volume.remove(force=True)

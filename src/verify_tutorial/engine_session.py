@@ -86,7 +86,6 @@ class EngineSession(Profile):
         self._lock: EngineLock | None = None
         self._proxy: DockerProxy | None = None
         self._proxy_dir: Path | None = None
-        self._tags_before: set[str] = set()
         # Image names the pages create, checked free before the run: this run's to remove.
         # A build through buildx (every client from 23 on) talks BuildKit's gRPC, where
         # the proxy sees neither its tags nor a place for labels.
@@ -109,10 +108,16 @@ class EngineSession(Profile):
         self.version = self.client.version().get("Version", "unknown")
         self._lock = EngineLock(info.get("ID") or upstream, self._holder())
         self._lock.acquire(wait, say)
-        ownership.reap(self.client, self.identity, say)
-        self._tags_before = {t for i in self.client.images.list() for t in i.tags}
+        try:
+            ownership.reap(self.client, say)
+        except ENGINE_ERRORS as error:
+            raise EngineLost(f"the engine stopped answering while starting ({_first_line(error)})") from None
         self._proxy_dir = self.identity.temp_dir("proxy")
-        self._proxy = DockerProxy(self._proxy_dir / "docker.sock", upstream, self.identity.labels).start()
+        (self._proxy_dir / ownership.IDENTITY).write_text(
+            f"{self.identity.run_id}\n{self.identity.describe()}\n", encoding="utf-8"
+        )
+        journal = self._proxy_dir / ownership.JOURNAL
+        self._proxy = DockerProxy(self._proxy_dir / "docker.sock", upstream, self.identity.labels, journal).start()
 
     def ensure_names_free(self, wanted: dict[tuple[str, str], str]) -> None:
         """Refuse, listing every one at once, names the pages create that exist and are not ours."""
@@ -120,6 +125,7 @@ class EngineSession(Profile):
         taken = [(kind, name, where) for (kind, name), where in sorted(wanted.items()) if self._exists(kind, name)]
         if not taken:
             self._image_names = {name for kind, name in wanted if kind == "image"}
+            self._claim_image_names()
             return
         listed = "; ".join(f"{kind} '{name}' ({where})" for kind, name, where in taken)
         commands = " && ".join(_removal_command(kind, name) for kind, name, _ in taken)
@@ -132,12 +138,21 @@ class EngineSession(Profile):
         """Remove what this run's commands created so far; returns what, as words.
         Raises EngineLost if the engine does not answer."""
         assert self.client is not None and self._proxy is not None
-        tags = (self._proxy.recorded.tags | self._image_names) - self._tags_before
-        self._proxy.recorded.tags.clear()
+        recorded = self._proxy.recorded
         try:
-            return ownership.remove_run(self.client, self.identity.run_id, tags)
+            removed = ownership.remove_recorded(self.client, recorded, self.identity.run_id)
         except ENGINE_ERRORS as error:
             raise EngineLost(f"the engine stopped answering during clean-up ({_first_line(error)})") from None
+        recorded.clear()
+        self._claim_image_names()
+        return removed
+
+    def _claim_image_names(self) -> None:
+        """The image names the pages create, checked free before the run, are the run's:
+        noted as if a tag call had made them (in the journal too, for the reaper)."""
+        if self._proxy is not None:
+            for name in sorted(self._image_names - self._proxy.recorded.explicit_tags):
+                self._proxy.recorded.note("explicit_tags", name)
 
     def reachable(self) -> bool:
         try:
@@ -146,11 +161,14 @@ class EngineSession(Profile):
             return False
 
     def close(self) -> None:
+        """Stop the proxy and let go of the engine. The journal stays if it still names
+        objects (a clean-up that could not finish): the next run's reaper reads it."""
         if self._proxy is not None:
             self._proxy.stop()
+            outstanding = self._proxy.recorded.outstanding()
             self._proxy = None
-        if self._proxy_dir is not None:
-            shutil.rmtree(self._proxy_dir, ignore_errors=True)
+            if self._proxy_dir is not None and not outstanding:
+                shutil.rmtree(self._proxy_dir, ignore_errors=True)
             self._proxy_dir = None
         if self._lock is not None:
             self._lock.release()

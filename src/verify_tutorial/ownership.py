@@ -1,10 +1,13 @@
-"""What a run owns on the engine: the objects carrying its labels, and nothing else.
+"""What a run owns on the engine: what its commands created, as the engine answered
+them, and nothing else.
 
-Every object a run's commands create carries `verify-tutorial.run` (see
-proxy.py), with the process and clone that made it. Clean-up removes what
-carries this run's id; at start, the reaper removes what a run whose process
-is gone left behind. Objects without our labels are never touched, whoever
-made them and whenever.
+The proxy (proxy.py) records each object the run's calls create (ids from the
+engine's own answers) in a journal in the run's temp dir, and labels them with
+the run. Clean-up removes what the record names and still carries the run's
+label. Labels alone are not enough: a container started from an image the run
+built inherits that image's labels, and is not the run's. At start, the reaper
+reads the journals of runs whose process is gone and removes their objects the
+same way. Objects nobody recorded are never touched.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +26,25 @@ from typing import Any
 import docker
 import docker.errors
 
+from .proxy import Recorded
+
 RUN = "verify-tutorial.run"
 PID = "verify-tutorial.pid"
 HOST = "verify-tutorial.host"
 CLONE = "verify-tutorial.clone"
 STARTED = "verify-tutorial.started"
+TEMP_ROOT = Path("/tmp")  # fixed, not $TMPDIR: every run on this host must see every other's
 TEMP_PREFIX = "verify-tutorial-"
+JOURNAL = "created.journal"
+IDENTITY = "identity"
+
+
+def pid_namespace() -> str:
+    """Which process IDs this process sees: a pid is only meaningful within its namespace."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
 
 
 @dataclass(frozen=True)
@@ -54,88 +70,72 @@ class RunIdentity:
         return {RUN: self.run_id, PID: str(self.pid), HOST: self.host, CLONE: self.clone, STARTED: self.started}
 
     def temp_dir(self, purpose: str) -> Path:
-        """A temp dir the reaper can tie to this process: verify-tutorial-<pid>-<purpose>-XXXX."""
-        return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{self.pid}-{purpose}-"))
+        """A temp dir the reaper can tie to this process:
+        /tmp/verify-tutorial-<pid namespace>-<pid>-<purpose>-XXXX."""
+        TEMP_ROOT.mkdir(exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{pid_namespace()}-{self.pid}-{purpose}-", dir=TEMP_ROOT))
+
+    def describe(self) -> str:
+        return f"pid {self.pid}, clone {self.clone}, started {self.started}"
 
 
-@dataclass
-class Owned:
-    """One object on the engine that carries a run's labels."""
-
-    kind: str  # container, image, network, volume
-    name: str
-    labels: dict[str, str]
-    remove: Callable[[], bool]  # True when it removed something; False when already gone
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.name}"
-
-
-def owned_objects(client: docker.DockerClient, run_id: str | None = None) -> list[Owned]:
-    """Objects labelled by a verify run (by `run_id` only, when given), in removal order:
-    containers first (they hold images, networks and volumes), then images newest first."""
-    label = f"{RUN}={run_id}" if run_id else RUN
-    found: list[Owned] = []
-    for c in client.containers.list(all=True, filters={"label": label}):
-        found.append(Owned("container", c.name or c.id or "?", c.labels, _removal(c.remove, force=True, v=True)))
-    images = client.images.list(all=True, filters={"label": label})
-    for i in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
-        labels = (i.attrs.get("Config") or {}).get("Labels") or {}
-        name = (i.tags or [i.short_id])[0]
-        found.append(Owned("image", name, labels, _removal(client.images.remove, i.id, force=True)))
-    for n in client.networks.list(filters={"label": label}):
-        found.append(Owned("network", n.name or n.id or "?", n.attrs.get("Labels") or {}, _removal(n.remove)))
-    for v in client.volumes.list(filters={"label": label}):
-        found.append(Owned("volume", v.name, v.attrs.get("Labels") or {}, _removal(v.remove, force=True)))
-    return found
-
-
-def remove_run(client: docker.DockerClient, run_id: str, tags: Iterable[str] = ()) -> list[str]:
-    """Remove what carries run_id, and untag the `tags` its commands gave (already
-    checked free before the run); returns what was removed, as words for the report."""
-    removed = []
-    for thing in owned_objects(client, run_id):
-        if thing.remove():
-            removed.append(str(thing))
-    for tag in sorted(tags):
-        if _removal(client.images.remove, tag, noprune=False)():
+def remove_recorded(client: docker.DockerClient, recorded: Recorded, run_id: str) -> list[str]:
+    """Remove what `recorded` names and still carries run_id; returns what, as words.
+    An image someone else tagged, or that a container not of the run uses, stays."""
+    removed: list[str] = []
+    for container_id in sorted(c for c in recorded.containers if _is_id(c)):
+        container = _get(client.containers.get, container_id)
+        ours = container is not None and container.labels.get(RUN) == run_id
+        if ours and _removal(container.remove, force=True, v=True)():
+            removed.append(f"container {container.name}")
+    for tag in sorted(recorded.tags | recorded.explicit_tags):
+        image = _get(client.images.get, tag)
+        ours = image is not None and (image.id in recorded.images or tag in recorded.explicit_tags)
+        if ours and _removal(client.images.remove, tag, noprune=True)():
             removed.append(f"tag {tag}")
+    for image_id in sorted(recorded.images):
+        image = _get(client.images.get, image_id)
+        if image is None or image.tags:  # gone, or tagged by someone else meanwhile: not ours to delete
+            continue
+        if _removal(client.images.remove, image_id, force=False)():
+            removed.append(f"image {image_id.removeprefix('sha256:')[:12]}")
+    for network_id in sorted(n for n in recorded.networks if _is_id(n)):
+        network = _get(client.networks.get, network_id)
+        ours = network is not None and (network.attrs.get("Labels") or {}).get(RUN) == run_id
+        if ours and _removal(network.remove)():
+            removed.append(f"network {network.name}")
+    for name in sorted(recorded.volumes):
+        volume = _get(client.volumes.get, name)
+        ours = volume is not None and (volume.attrs.get("Labels") or {}).get(RUN) == run_id
+        if ours and _removal(volume.remove, force=True)():
+            removed.append(f"volume {name}")
     return removed
 
 
-def dead_runs(client: docker.DockerClient, me: RunIdentity) -> dict[str, list[Owned]]:
-    """Objects of earlier runs on this host whose process is gone, by run id."""
-    by_run: dict[str, list[Owned]] = {}
-    for thing in owned_objects(client):
-        labels = thing.labels
-        if labels.get(RUN) == me.run_id or labels.get(HOST) != me.host:
-            continue  # ours, or another machine's run: its liveness cannot be told from here
-        if process_alive(int(labels.get(PID, "0") or 0)):
-            continue
-        by_run.setdefault(labels[RUN], []).append(thing)
-    return by_run
-
-
-def reap(client: docker.DockerClient, me: RunIdentity, say: Callable[[str], None]) -> None:
-    """Remove what dead runs left, with one line per run; and their temp dirs."""
-    for things in dead_runs(client, me).values():
-        labels = things[0].labels
-        gone = [str(t) for t in things if t.remove()]
-        if gone:
-            say(
-                f"reaped what an earlier run left (pid {labels.get(PID)}, clone {labels.get(CLONE)}, "
-                f"started {labels.get(STARTED)}): {', '.join(gone)}"
-            )
+def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
+    """Remove what runs whose process is gone left: their recorded objects (one line
+    per run) and their temp dirs."""
     for path in dead_temp_dirs():
+        journal, identity = path / JOURNAL, path / IDENTITY
+        if journal.is_file() and identity.is_file():
+            run_id, _, who = identity.read_text(encoding="utf-8").partition("\n")
+            gone = remove_recorded(client, Recorded.read(journal), run_id.strip())
+            if gone:
+                say(f"reaped what an earlier run left ({who.strip()}): {', '.join(gone)}")
         shutil.rmtree(path, ignore_errors=True)
         say(f"reaped an earlier run's temp dir {path}")
 
 
 def dead_temp_dirs() -> list[Path]:
+    """Temp dirs of runs in this pid namespace whose process is gone (runs in other
+    namespaces, say in containers sharing this /tmp, cannot be judged from here)."""
     found = []
-    for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
-        pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        if path.is_dir() and pid.isdigit() and not process_alive(int(pid)):
+    namespace = pid_namespace()
+    for path in TEMP_ROOT.glob(f"{TEMP_PREFIX}*"):
+        parts = path.name[len(TEMP_PREFIX) :].split("-", 2)
+        if len(parts) < 3 or parts[0] != namespace or not parts[1].isdigit():
+            continue
+        if path.is_dir() and not process_alive(int(parts[1])):
             found.append(path)
     return found
 
@@ -152,8 +152,28 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def owned_objects(client: docker.DockerClient) -> list[str]:
+    """Every object that carries a verify run's label, as words (for tests and reports)."""
+    found = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": RUN})]
+    found += [f"network {n.name}" for n in client.networks.list(filters={"label": RUN})]
+    found += [f"volume {v.name}" for v in client.volumes.list(filters={"label": RUN})]
+    return found
+
+
+def _is_id(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _get(lookup: Callable[[str], Any], key: str) -> Any:
+    try:
+        return lookup(key)
+    except docker.errors.NotFound:
+        return None
+
+
 def _removal(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], bool]:
-    """A removal that reports whether it removed anything; gone already is fine."""
+    """A removal that reports whether it removed anything. Gone already, or in use by
+    something not of the run (a conflict), is no error: it stays."""
 
     def run() -> bool:
         try:
@@ -161,7 +181,7 @@ def _removal(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[
         except docker.errors.NotFound:
             return False
         except docker.errors.APIError as error:
-            if error.status_code == 404:
+            if error.status_code in (404, 409):
                 return False
             raise
         return True
