@@ -137,3 +137,8 @@ def test_a_pass_on_each_of_two_engines_names_both():
     assert text == (
         "Verified: 2 commands ran and matched on CPU, Docker 20.10.24, 2026-11-29; on CPU, Docker 28.5.2, 2026-11-29"
     )
+
+
+def test_a_block_whose_run_was_cut_short_is_not_verified():
+    assert block_status([entry("passed"), entry("passed")], commands=3) == "partial"
+    assert block_status([entry("passed")] * 3, commands=3) == "verified"

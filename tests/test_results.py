@@ -52,7 +52,7 @@ def test_a_partial_run_keeps_the_other_pages_with_their_own_run(tmp_path):
 
     document = read_results(out)
     by_page = {(e["page"], e["line"]): e for e in document["commands"]}
-    assert set(by_page) == {("a.md", 1), ("b.md", 2)}  # b.md's old line-1 entry went with its page
+    assert set(by_page) == {("a.md", 1), ("b.md", 1), ("b.md", 2)}  # b.md unchanged: its line 1 still holds
     assert by_page[("a.md", 1)]["date"].startswith("2026-11-01") and by_page[("a.md", 1)]["engine"] == "20.10"
     assert by_page[("b.md", 2)]["date"].startswith("2026-11-02") and by_page[("b.md", 2)]["engine"] == "28.5"
     assert set(document["pages"]) == {"a.md", "b.md"}
@@ -64,3 +64,22 @@ def test_a_file_of_another_schema_is_read_as_empty(tmp_path):
     assert read_results(out)["commands"] == []
     out.write_text("{not json")
     assert read_results(out)["commands"] == []
+
+
+def test_a_run_of_some_commands_keeps_the_pages_other_entries_while_the_page_is_unchanged(tmp_path):
+    (tmp_path / "p.md").write_text("page\n")
+    out = tmp_path / "results.json"
+    write_results(out, [result("passed", line=1), result("passed", line=5)], RunInfo("cpu", "1"), 1.0, tmp_path)
+    write_results(out, [result("failed", line=5)], RunInfo("cpu", "1"), 1.0, tmp_path)  # say, -k chose line 5
+    assert {(e["line"], e["status"]) for e in read_results(out)["commands"]} == {(1, "passed"), (5, "failed")}
+
+    (tmp_path / "p.md").write_text("page, edited\n")  # the line-1 entry no longer describes this page
+    write_results(out, [result("passed", line=5)], RunInfo("cpu", "1"), 1.0, tmp_path)
+    assert {(e["line"], e["status"]) for e in read_results(out)["commands"]} == {(5, "passed")}
+
+
+def test_the_digest_recorded_is_the_one_the_run_read(tmp_path):
+    (tmp_path / "p.md").write_text("edited during the run\n")
+    out = tmp_path / "results.json"
+    write_results(out, [result("passed")], RunInfo("cpu", "1"), 1.0, tmp_path, digests={"p.md": "as-read"})
+    assert read_results(out)["pages"] == {"p.md": "as-read"}

@@ -58,14 +58,16 @@ def on_env_get_outdated(app, env, added, changed, removed) -> list[str]:
     return sorted(env.found_docs)
 
 
-def block_status(entries: list[dict]) -> str:
+def block_status(entries: list[dict], commands: int | None = None) -> str:
+    """A block's status from its commands' entries; a block of which some commands
+    have no entry (a run cut short) is at most partly verified."""
     if not entries:
         return "unverified"
     statuses = {Status(e["status"]).counts_as for e in entries}
     if Status.FAILED in statuses:
         return "failed"
     if statuses == {Status.PASSED}:
-        return "verified"
+        return "verified" if commands is None or len(entries) >= commands else "partial"
     if statuses == {Status.SKIPPED}:
         return "skipped"
     return "partial"
@@ -94,7 +96,7 @@ def badge_text(status: str, entries: list[dict]) -> str:
         "verified": f"Verified: {count} ran and matched {when}",
         "failed": f"Failed when last checked {when}: the output differed; see the list of every command",
         "skipped": f"Not run here: {reasons}",
-        "partial": f"Partly verified {when}. Not run here: {reasons}",
+        "partial": f"Partly verified {when}. " + (f"Not run here: {reasons}" if reasons else "Not every command ran"),
         "unverified": "Not checked in this build",
     }[status]
 
@@ -123,7 +125,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         block = by_fence.get(node.line)  # MyST gives a fenced block the line of its opening fence
         lines = {c.line for c in block.commands} if block else set()
         mine = [e for e in entries if e["line"] in lines]
-        status = block_status(mine)
+        status = block_status(mine, len(lines) or None)
         counts[status] += 1
         node.parent.insert(node.parent.index(node) + 1, badge(status, badge_text(status, mine)))
     if counts:

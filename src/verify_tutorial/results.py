@@ -110,14 +110,30 @@ def empty_document() -> dict[str, Any]:
     return {"version": SCHEMA_VERSION, "pages": {}, "commands": []}
 
 
-def write_results(path: Path, results: list[Result], run: RunInfo, wall: float, root: Path) -> dict[str, Any]:
-    """Merge this run into the file at `path`: the pages it ran are replaced whole,
-    the others kept. Written whole or not at all. Returns the document written."""
-    ran = page_digests(results, root)
-    ran_pages = set(ran) | {r.page for r in results}
+def write_results(
+    path: Path,
+    results: list[Result],
+    run: RunInfo,
+    wall: float,
+    root: Path,
+    digests: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Merge this run into the file at `path`, written whole or not at all; returns it.
+
+    Commands this run ran replace their old entries. A page's other old entries (a
+    run chose some of its commands, with -k) stay while the page is the one they
+    were verified on; a changed page keeps only this run's. `digests` gives each
+    page's digest as the run read it; by default the page is read now."""
+    ran = {page: (digests or {}).get(page) or digest for page, digest in page_digests(results, root).items()}
+    ran_now = {(r.page, r.line) for r in results}
     old = read_results(path)
-    kept = [e for e in old["commands"] if e["page"] not in ran_pages]
-    pages = {p: d for p, d in old["pages"].items() if p not in ran_pages}
+    kept = [
+        e
+        for e in old["commands"]
+        if (e["page"], e["line"]) not in ran_now
+        and old["pages"].get(e["page"]) == ran.get(e["page"], old["pages"].get(e["page"]))
+    ]
+    pages = {p: d for p, d in old["pages"].items() if p not in ran}
     document = {
         "version": SCHEMA_VERSION,
         **asdict(run),

@@ -135,16 +135,31 @@ class Verifier:
 
     def finish(self, wall: float, interrupted: bool, say: Say) -> None:
         """Write accepted output into the pages (unless interrupted), then the results."""
+        digests = {self.settings.relative(b.path): b.source_sha256 for b in self._all_blocks() if b.source_sha256}
         if self.accepted and interrupted:
             say("accept: the run was interrupted, so no page was rewritten")
+            self._unaccept("the run was interrupted before it was written into the page")
         elif self.accepted:
             try:
                 written = accept.rewrite(self.accepted, show=say)
             except UnsafeAccept as error:
                 say(f"accept: {error}; no page was rewritten")
                 self.exit_status = self.exit_status or error.exit_code
+                self._unaccept("it was not written into the page (see the accept message)")
             else:
                 say(f"accept: rewrote {len(written)} page(s)")
-        # Written after any rewrite, so each page's digest is that of the page as it is now.
+                digests.update({self.settings.relative(w.path): w.sha256 for w in written})
+        # Each page's digest is that of the page as read for this run (or as --accept wrote it),
+        # so a page edited while the run went on does not read as verified.
         run = results.RunInfo(target=self.target, engine=self.engine.version)
-        results.write_results(self.results_file, self.results, run, wall, self.settings.root)
+        results.write_results(self.results_file, self.results, run, wall, self.settings.root, digests)
+
+    def _unaccept(self, why: str) -> None:
+        """Output that differed and was not written stays a failure in the results."""
+        for result in self.results:
+            if result.status is results.Status.ACCEPTED:
+                result.status = results.Status.FAILED
+                result.reason = f"output differs from the page; {why}"
+
+    def _all_blocks(self) -> list[Block]:
+        return [block for found in self._blocks.values() if isinstance(found, list) for block in found]
