@@ -165,3 +165,11 @@ def test_hex_words_are_ids_only_where_the_context_says_so():
 
 def test_ellipsis_lines_stay_wildcards():
     assert normalize_lines(["  ...", "...   "]) == ["...", "..."]
+
+
+def test_review_findings_stay_fixed():
+    """Found by an adversarial review: a number before a tab is not a du size unless it
+    has a unit, and an indented line after a table is content with its indentation."""
+    assert not matches(["10\t0.53"], ["11\t0.53"])
+    assert matches(["533M\t/opt/venv"], ["540M\t/opt/venv"])
+    assert not matches(["IMAGE ID   SIZE", "    return 1"], ["IMAGE ID   SIZE", "return 1"])

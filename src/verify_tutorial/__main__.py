@@ -25,6 +25,8 @@ from .settings import DEFAULT_FILE, Settings, load
 
 EXIT_INTERRUPTED = 130
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+# The host's ways into pytest besides its settings file: set aside while we run.
+HOST_PYTEST_VARIABLES = (AUTOLOAD, "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         verifier.close()  # the proxy stops and the engine lock is released, whatever happened
     if status == pytest.ExitCode.INTERRUPTED:
         return EXIT_INTERRUPTED
+    if status in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and unreadable:
+        return unreadable[0].exit_code
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:  # say, -k chose no command
         return NoBlocks.exit_code
-    if status == pytest.ExitCode.OK and unreadable:
-        return unreadable[0].exit_code
     return int(status)
 
 
@@ -77,15 +79,13 @@ def default_settings_file() -> Path:
 def run_pytest(args: list[str], verifier: Verifier) -> int:
     """pytest with only our plugin: auto-loaded plugins (a reordering or parallel
     one would break the page's order-dependent shell) stay out."""
-    saved = os.environ.get(AUTOLOAD)
+    saved = {name: os.environ.pop(name) for name in HOST_PYTEST_VARIABLES if name in os.environ}
     os.environ[AUTOLOAD] = "1"
     try:
         return int(pytest.main(args, plugins=[verifier]))
     finally:
-        if saved is None:
-            del os.environ[AUTOLOAD]
-        else:
-            os.environ[AUTOLOAD] = saved
+        os.environ.pop(AUTOLOAD, None)
+        os.environ.update(saved)
 
 
 def chosen_pages(settings: Settings, extra: list[str]) -> list[Path]:
@@ -116,6 +116,7 @@ def pytest_arguments(settings: Settings, extra: list[str]) -> list[str]:
     names_paths = any(Path(arg.split("::")[0]).exists() for arg in extra if not arg.startswith("-"))
     return [
         "-c", os.devnull,  # none of the host project's pytest settings (addopts, plugins, markers)
+        "--noconftest",  # nor its conftest.py files
         "-p", "verify_tutorial.plugin",
         "-p", "no:cacheprovider",
         "-ra",  # list every skip with its reason

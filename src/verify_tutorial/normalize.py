@@ -86,7 +86,7 @@ FIELD = re.compile(r"\S+(?: \S+)*")
 HEADER_NAME = re.compile(r"[A-Z][A-Z ]*")
 SIZE_TOLERANCE = 0.10
 TOLERANT = re.compile(r"<~(\d+(?:\.\d+)?)([^>]*)>")  # a size compared with tolerance, as kept in a line
-DU_LINE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(?=\t)")  # `du -h`: "533M<TAB>/opt/venv"
+DU_LINE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE])(?=\t)")  # `du -h`: "533M<TAB>/opt/venv" (a unit, always)
 LONE_SIZE = re.compile(rf"^{SIZE}$")  # `docker image inspect -f '{{.Size}}' | numfmt ...`-like
 
 
@@ -117,8 +117,8 @@ def normalize_lines(lines: Sequence[str], extra_rules: Iterable[Rule] = ()) -> l
         if line.strip() == ELLIPSIS:
             out.append(ELLIPSIS)
             continue
-        if not line:
-            columns = None  # a blank line ends a table
+        if not line or line[0].isspace():
+            columns = None  # a blank line ends a table, and so does an indented one: rows start at column 0
         header = _header(line)
         if header:
             columns = header

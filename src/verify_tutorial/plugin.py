@@ -160,10 +160,13 @@ class GuidePage(pytest.File):
         try:
             self.blocks = state.verifier.blocks(self.path)
         except PageNotText as error:
-            # Named in one line; the other pages still run.
-            state.say(f"verify-tutorial: {error}; its blocks are not run")
+            # Named in one line (once); the other pages still run.
+            if self.path.resolve() not in state.verifier.said_unreadable:
+                state.say(f"verify-tutorial: {error}; its blocks are not run")
             state.verifier.exit_status = state.verifier.exit_status or error.exit_code
             self.blocks = []
+        except VerifyError as error:  # a malformed page, met through pytest's own entry point
+            pytest.exit(f"verify-tutorial: {error}", returncode=error.exit_code)
         for block in self.blocks:
             for command in block.commands:
                 first_line = command.text.splitlines()[0]

@@ -46,6 +46,7 @@ class Verifier:
         self.live: list[PageRun] = []
         self.exit_status: int | None = None  # a verify-specific status that overrides pytest's
         self._blocks: dict[Path, list[Block] | PageNotText] = {}
+        self.said_unreadable: set[Path] = set()  # pages whose error was said already
 
     # -- pages, read once ---------------------------------------------------
     def blocks(self, page: Path) -> list[Block]:
@@ -76,6 +77,7 @@ class Verifier:
                 blocks += self.blocks(page)
             except PageNotText as error:
                 say(f"verify-tutorial: {error}; its blocks are not run, the other pages are")
+                self.said_unreadable.add(page.resolve())
                 unreadable.append(error)
         if not blocks and not unreadable:
             where = self.settings.relative(self.settings.pages)

@@ -22,6 +22,7 @@ from .errors import VerifyError
 DEFAULT_FILE = Path("conf/verify.toml")
 TABLE = "verify-tutorial"  # [tool.verify-tutorial] in pyproject.toml
 ENGINES = ("docker", "none")
+RESERVABLE = ("container", "image", "network", "volume")  # kinds of names [reserved] may list
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,12 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
     if engine not in ENGINES:
         raise VerifyError(f"{path}: engine = {engine!r}; use one of {', '.join(ENGINES)}")
     timeout = data.get("default_timeout", 300)
-    if not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
         raise VerifyError(f"{path}: default_timeout = {timeout!r}; give a positive number of seconds")
+    reserved = data.get("reserved", {})
+    unknown = sorted(set(reserved) - set(RESERVABLE))
+    if unknown:
+        raise VerifyError(f"{path}: [reserved] {', '.join(unknown)}: use {', '.join(RESERVABLE)}")
     # Paths in the file are relative to "root", itself relative to the file.
     root = (path.parent / data.get("root", ".")).resolve()
     project = data.get("project", "docker-practice" if engine == "docker" else None)
@@ -89,5 +94,5 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
         results_dir=root / data.get("results_dir", "build/verify"),
         engine=engine,
         default_timeout=float(timeout),
-        reserved={kind: list(names) for kind, names in data.get("reserved", {}).items()},
+        reserved={kind: list(names) for kind, names in reserved.items()},
     )
