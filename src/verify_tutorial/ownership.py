@@ -147,8 +147,8 @@ def process_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True  # someone else's, but alive
+    except (PermissionError, OverflowError):
+        return True  # someone else's, but alive; or not a pid we can judge: never reap it
     return True
 
 
