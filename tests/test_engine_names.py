@@ -17,3 +17,9 @@ def test_network_and_volume_create():
 def test_exec_and_ps_create_nothing():
     assert names_used("docker exec dp python src/example.py") == set()
     assert names_used("docker ps --filter name=dp") == set()
+
+
+def test_tag_targets_and_created_containers_are_names_the_page_creates():
+    assert names_used("docker tag debian:trixie-slim mine") == {("image", "mine:latest")}
+    assert names_used("docker image tag a b:2") == {("image", "b:2")}
+    assert names_used("docker create --name box debian:trixie-slim") == {("container", "box")}

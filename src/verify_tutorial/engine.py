@@ -67,8 +67,11 @@ def names_used(command: str) -> set[tuple[str, str]]:
     names: set[tuple[str, str]] = set()
     for i, word in enumerate(words):
         value = words[i + 1] if i + 1 < len(words) else None
-        if word in _CONTAINER_NAME and value and "run" in words[:i]:
+        if word in _CONTAINER_NAME and value and ("run" in words[:i] or "create" in words[:i]):
             names.add(("container", value))
+        elif word == "tag" and i > 0 and words[i - 1] in ("docker", "image") and i + 2 < len(words):
+            target = words[i + 2]  # docker tag SOURCE TARGET
+            names.add(("image", target if ":" in target.rsplit("/", 1)[-1] else f"{target}:latest"))
         elif word.startswith("--name="):
             names.add(("container", word.split("=", 1)[1]))
         elif word in _IMAGE_TAG and value and "build" in words[:i]:
