@@ -57,8 +57,12 @@ def verify_tutorial(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Build the seed-style recipe and the template's side by side; print sizes, rebuild times, downloads."""
+    """Build the seed-style recipe and the template's side by side; print sizes, rebuild times, downloads;
+    and time the verifier's shell per command beside byexample's and prysk's."""
     install(session)
+    # What the verifier's cost per command is set beside; kept out of the shared
+    # constraints, since byexample pins an old wcwidth.
+    session.install("byexample==11.0.0", "prysk==0.20.0")
     session.run("python", "-m", "image_bench", *session.posargs, env=engine_env())
 
 

@@ -25,12 +25,12 @@ from verify_tutorial.errors import VerifyError
 from verify_tutorial.run import Verifier
 from verify_tutorial.settings import load
 
-from . import caches
+from . import caches, shell_cost
 from .errors import BenchError
 from .lock import lock_with
 from .overhead import verify_once
 from .recipes import EXTRA_DEPENDENCY, LOCK, RECIPES, SEED_STYLE, TEMPLATE
-from .report import checks, summarize_floor, summarize_recipe, summarize_verify, table
+from .report import Check, checks, summarize_floor, summarize_recipe, summarize_verify, table
 from .scenarios import Workspace, run_recipe
 
 STARTED = time.monotonic()
@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print("image-bench: interrupted; what it built is removed", file=sys.stderr)
         return 130
     found = checks(figures["cpu"], figures.get("verify"))
+    if "shell" in figures:  # the verifier's own cost per command, beside byexample's and prysk's
+        found.append(Check(*shell_cost.claim(figures["shell"])))
     figures["checks"] = [vars(c) for c in found]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
@@ -114,6 +116,7 @@ def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) 
             runs.append(verify_once(args.root, env))
             say(f"  {runs[-1].wall_seconds:.1f} s wall, commands {runs[-1].commands_seconds:.1f} s")
         figures["verify"] = summarize_verify(runs[1:])
+        figures["shell"] = shell_cost.measure(runs=args.runs, say=say)
     return figures
 
 
