@@ -1,17 +1,18 @@
-"""docker-practice as a reader uses it: build with make, run, exec, own your files."""
+"""docker-practice as a reader uses it: build with make, run, exec, own your files, re-lock."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
 from conftest import ROOT
 
-pytestmark = pytest.mark.docker
 PROJECT = ROOT / "docker-practice"
 OWNER = 4321  # not root, not the CI user: ownership must come from --user
+LOCKS = ("build/requirements.txt", "build/requirements_gpu.txt", "build/requirements_uv.txt")
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def running(built_project):
     subprocess.run([*make, "docker-stop"], capture_output=True)
 
 
+@pytest.mark.docker
 def test_example_runs_on_cpu_through_make(running):
     _, make, _ = running
     result = subprocess.run([*make, "--no-print-directory", "run-example"], capture_output=True, text=True)
@@ -45,6 +47,7 @@ def test_example_runs_on_cpu_through_make(running):
     assert "No CUDA GPU visible; computing on the CPU." in result.stdout
 
 
+@pytest.mark.docker
 def test_example_exit_status_when_gpu_required(running):
     _, _, names = running
     result = subprocess.run(
@@ -53,6 +56,7 @@ def test_example_exit_status_when_gpu_required(running):
     assert result.returncode == 3
 
 
+@pytest.mark.docker
 def test_files_written_to_the_bind_mount_belong_to_the_host_user(running):
     copy, _, names = running
     subprocess.run(["docker", "exec", names["CONTAINER"], "sh", "-c", "echo result > out.txt"], check=True)
@@ -61,13 +65,17 @@ def test_files_written_to_the_bind_mount_belong_to_the_host_user(running):
     assert written.stat().st_uid == expected
 
 
-def test_image_holds_no_compiler_no_download_cache_and_no_test_suites(built_project):
+@pytest.mark.docker
+def test_image_holds_no_compiler_no_installer_no_download_cache_and_no_test_suites(built_project):
     _, _, names = built_project
     image = f"{names['IMAGE_NAME']}_cpu:latest"
     probe = (
-        "for c in gcc cc g++ make; do command -v $c; done; "
-        "ls -d /root/.cache/pip /tmp/.cache/pip /var/cache/wheels/* /var/cache/apt/archives/*.deb 2>/dev/null; "
-        "find /opt/venv -type d -name tests -path '*/site-packages/*'; true"
+        "for c in gcc cc g++ make uv uvx; do command -v $c; done; "
+        "ls -d /opt/uv /venv /root/.cache/pip /root/.cache/uv /tmp/.cache/pip /var/cache/wheels/* "
+        "/var/cache/apt/archives/*.deb 2>/dev/null; "
+        "find /opt/venv -path '*/site-packages/*' "
+        "\\( -type d -name tests -o -name uv -o -name 'uv-*' \\) -prune -print; "
+        "ls /opt/venv/bin/uv /opt/venv/bin/uvx 2>/dev/null; true"
     )
     result = subprocess.run(
         ["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", probe], capture_output=True, text=True
@@ -75,6 +83,60 @@ def test_image_holds_no_compiler_no_download_cache_and_no_test_suites(built_proj
     assert result.stdout.strip() == ""
 
 
+@pytest.mark.docker
+def test_image_keeps_pip_in_the_venv_and_bytecode_for_the_packages(built_project):
+    _, _, names = built_project
+    probe = (
+        "import importlib.util, os, jax, numpy, scipy\n"
+        "print(all(os.path.isfile(importlib.util.cache_from_source(m.__file__)) for m in (jax, numpy, scipy)))"
+    )
+    image = f"{names['IMAGE_NAME']}_cpu:latest"
+    compiled = subprocess.run(["docker", "run", "--rm", image, "python", "-c", probe], capture_output=True, text=True)
+    assert compiled.stdout.strip() == "True", compiled.stderr
+    pip = subprocess.run(["docker", "run", "--rm", image, "pip", "--version"], capture_output=True, text=True)
+    assert pip.returncode == 0 and "/opt/venv/" in pip.stdout, pip.stderr
+
+
+@pytest.mark.docker
+def test_make_lock_writes_the_committed_locks_with_the_pinned_uv(tmp_path):
+    """The locks are what `make lock` writes (in a throwaway container of the uv stage,
+    needing PyPI), and nothing else in the project changes."""
+    copy = tmp_path / "docker-practice"
+    shutil.copytree(PROJECT, copy)
+    name = f"vt_lock_{os.getpid()}"
+    try:
+        make = ["make", "-C", str(copy), "--silent", "--no-print-directory", "lock", f"IMAGE_NAME={name}"]
+        done = subprocess.run(make, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == ""
+        assert len(re.findall(r"^Resolved \d+ packages? in ", done.stderr, re.MULTILINE)) == len(LOCKS)
+        for lock in LOCKS:
+            assert (copy / lock).read_text() == (PROJECT / lock).read_text(), f"make lock rewrote {lock}"
+        changed = subprocess.run(
+            ["diff", "-r", "--brief", str(PROJECT), str(copy)], capture_output=True, text=True
+        ).stdout
+        assert changed == ""
+    finally:
+        subprocess.run(["docker", "image", "rm", "--force", f"{name}_uv:latest"], capture_output=True)
+
+
+def test_one_uv_version_for_locks_and_builds():
+    """uv's version is pinned in build/requirements_uv.in alone; its lock carries the hashes,
+    both Dockerfiles install uv from that lock, and `make lock` uses the same stage."""
+    pin = re.findall(r"^uv==(\S+)$", (PROJECT / "build" / "requirements_uv.in").read_text(), re.MULTILINE)
+    assert len(pin) == 1
+    lock = (PROJECT / "build" / "requirements_uv.txt").read_text()
+    assert re.findall(r"^uv==(\S+) \\$", lock, re.MULTILINE) == pin
+    assert "--hash=sha256:" in lock
+    for dockerfile in ("build/Dockerfile.cpu", "Dockerfile"):
+        text = (PROJECT / dockerfile).read_text()
+        assert "source=build/requirements_uv.txt" in text and "--require-hashes" in text
+        assert not re.search(r"uv[=@-]\d|UV_VERSION", text), f"{dockerfile} names a uv version of its own"
+    makefile = (PROJECT / "Makefile").read_text()
+    assert "--target uv" in makefile and not re.search(r"uv[=@-]\d|UV_VERSION", makefile)
+
+
+@pytest.mark.docker
 def test_make_without_engine_says_how_to_start_one(tmp_path):
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no.sock"}
     result = subprocess.run(["make", "-C", str(PROJECT), "docker-build-cpu"], capture_output=True, text=True, env=env)

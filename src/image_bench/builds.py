@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BenchError
@@ -21,15 +21,10 @@ CACHED = re.compile(r"^#(\d+) CACHED$", re.MULTILINE)
 LOG_PREFIX = re.compile(r"^#\d+ \d+\.\d+ ", re.MULTILINE)
 PIP_DOWNLOAD = re.compile(r"^\s*Downloading (?:\S*/)?([^\s/]+\.(?:whl|tar\.gz|zip))(?=\s|$)", re.MULTILINE)
 APT_DOWNLOAD = re.compile(r"^Get:\d+ \S+ \S+ \S+ (\S+) \S+ \S+ \[", re.MULTILINE)
-
-
-@dataclass
-class Build:
-    seconds: float
-    downloaded_bytes: int | None  # None where the bridge's counters cannot be read
-    steps_run: int
-    pip_downloads: list[str] = field(default_factory=list)
-    apt_downloads: list[str] = field(default_factory=list)
+# uv names only its large downloads; its summary counts every package it had to
+# fetch or unpack because its cache lacked it, and lists what it installed.
+UV_PREPARED = re.compile(r"^Prepared (\d+) packages? in ", re.MULTILINE)
+UV_INSTALLED = re.compile(r"^ \+ ([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
 
 
 def bridge_bytes() -> int | None:
@@ -39,11 +34,33 @@ def bridge_bytes() -> int | None:
         return None
 
 
-def parse_log(log: str) -> tuple[int, list[str], list[str]]:
-    """Steps that ran (not CACHED), wheels pip downloaded, packages apt fetched."""
+@dataclass
+class Log:
+    """What a build's plain progress output says it did."""
+
+    steps_run: int  # RUN, COPY and ADD steps that ran (not CACHED)
+    pip_downloads: list[str]  # wheels and sdists pip downloaded
+    apt_downloads: list[str]  # packages apt fetched
+    uv_prepared: int  # packages uv had to fetch or unpack
+    uv_installed: list[str]  # distributions uv installed, by name
+
+
+@dataclass
+class Build(Log):
+    seconds: float = 0.0
+    downloaded_bytes: int | None = None  # None where the bridge's counters cannot be read
+
+
+def parse_log(log: str) -> Log:
     ran = {number for number, _ in STEP.findall(log)} - set(CACHED.findall(log))
     output = LOG_PREFIX.sub("", log)
-    return len(ran), PIP_DOWNLOAD.findall(output), APT_DOWNLOAD.findall(output)
+    return Log(
+        steps_run=len(ran),
+        pip_downloads=PIP_DOWNLOAD.findall(output),
+        apt_downloads=APT_DOWNLOAD.findall(output),
+        uv_prepared=sum(int(n) for n in UV_PREPARED.findall(output)),
+        uv_installed=UV_INSTALLED.findall(output),
+    )
 
 
 def docker_build(docker: str, context: Path, dockerfile: str, tag: str, env: dict[str, str], *extra: str) -> Build:
@@ -56,9 +73,8 @@ def docker_build(docker: str, context: Path, dockerfile: str, tag: str, env: dic
     if done.returncode != 0:
         tail = " | ".join(done.stderr.strip().splitlines()[-3:])
         raise BenchError(f"building {tag} failed (exit {done.returncode}): {tail}")
-    steps_run, wheels, debs = parse_log(done.stderr)
     downloaded = after - before if before is not None and after is not None else None
-    return Build(seconds, downloaded, steps_run, wheels, debs)
+    return Build(**vars(parse_log(done.stderr)), seconds=seconds, downloaded_bytes=downloaded)
 
 
 def _output(docker: str, env: dict[str, str], *args: str) -> str:
@@ -73,17 +89,22 @@ def image_size(docker: str, tag: str, env: dict[str, str]) -> int:
     return int(_output(docker, env, "image", "inspect", "--format", "{{.Size}}", tag))
 
 
-# Bytes of every installed distribution but pip itself: what the lock asked for.
+# Bytes of every installed distribution but pip itself: what the lock asked for,
+# with the bytecode compiled for it. pip lists the .pyc it compiles in a
+# distribution's RECORD, uv does not, so each .py file's .pyc is looked for too.
 PACKAGES_BYTES = """
-import importlib.metadata as metadata, os
+import importlib.metadata as metadata, importlib.util, os
 total = 0
 for dist in metadata.distributions():
     if dist.metadata["Name"].lower() in ("pip", "setuptools"):
         continue
+    paths = set()
     for name in dist.files or ():
-        path = dist.locate_file(name)
-        if os.path.isfile(path):
-            total += os.path.getsize(path)
+        path = str(dist.locate_file(name))
+        paths.add(path)
+        if path.endswith(".py"):
+            paths.add(importlib.util.cache_from_source(path))
+    total += sum(os.path.getsize(path) for path in paths if os.path.isfile(path))
 print(total)
 """
 

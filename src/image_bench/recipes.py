@@ -57,13 +57,25 @@ RECIPES = {"cpu": (SEED, OURS), "gpu": (SEED_GPU, OURS_GPU)}
 # The CPU lock: the rebuild scenarios add a dependency to it.
 LOCK = "build/requirements.txt"
 
-CACHE_MOUNT = re.compile(r"--mount=type=cache,(?![^ ]*\bid=)")
+MOUNT = re.compile(r"--mount=(\S+)")
 
 
 def private_caches(dockerfile: str, namespace: str) -> str:
-    """Give every cache mount an id in `namespace` (the mount target keeps mounts apart)."""
+    """Give every cache mount an id in `namespace`: a numbered one where the mount
+    has none (its target keeps it apart), its own id prefixed where it has one (the
+    template's venv), so that no cache predates the bench run or outlives it."""
     counter = iter(range(1_000))
-    return CACHE_MOUNT.sub(lambda _: f"--mount=type=cache,id={namespace}-{next(counter)},", dockerfile)
+
+    def private(mount: re.Match) -> str:
+        options = mount.group(1).split(",")
+        if "type=cache" not in options:
+            return mount.group(0)
+        given = [o for o in options if o.startswith("id=")]
+        rest = [o for o in options if not o.startswith("id=")]
+        own = f"{namespace}-{given[0].removeprefix('id=')}" if given else f"{namespace}-{next(counter)}"
+        return "--mount=" + ",".join([rest[0], f"id={own}", *rest[1:]])
+
+    return MOUNT.sub(private, dockerfile)
 
 
 def add_apt_package(dockerfile: str, recipe: Recipe, package: str = EXTRA_APT_PACKAGE) -> str:
