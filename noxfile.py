@@ -1,4 +1,4 @@
-"""Sessions: tests, verify-tutorial, bench, docs, docs-live, linkcheck, lint, provision.
+"""Sessions: tests, verify-tutorial, bench, gpu-image, docs, docs-live, linkcheck, lint, provision.
 
 Every session installs its tools pinned by conf/constraints.txt, so a run next
 month installs the versions this one did.
@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
+
+# conf/host_setup.py: what the README's two commands provision before they run.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "conf"))
+import host_setup
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -41,9 +46,18 @@ def engine_env() -> dict[str, str]:
     return {"PATH": path, "DOCKER_BUILDKIT": "1"}
 
 
+def provision_missing(session: nox.Session, needs_browser: bool) -> None:
+    """As root on Debian or Ubuntu, provision what this host lacks; elsewhere stop with the command to run."""
+    try:
+        host_setup.ensure(lambda: host_setup.probe(shutil.which("docker"), needs_browser), session.log)
+    except host_setup.SetupError as error:
+        session.error(str(error))
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Unit tests and, where an engine is reachable, the Docker integration tests."""
+    """Unit tests and the Docker integration and browser tests (what they need is provisioned first)."""
+    provision_missing(session, needs_browser=True)
     install(session, "tests")
     session.run("pytest", *session.posargs, env=engine_env())
 
@@ -51,6 +65,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(name="verify-tutorial", default=False)
 def verify_tutorial(session: nox.Session) -> None:
     """Run every console block of the guide against a real engine (pass --target gpu on a GPU runner)."""
+    provision_missing(session, needs_browser=False)
     install(session)
     session.run("python", "-m", "verify_tutorial", *session.posargs, env=engine_env())
 
@@ -64,6 +79,14 @@ def bench(session: nox.Session) -> None:
     # constraints, since byexample pins an old wcwidth.
     session.install("byexample==11.0.0", "prysk==0.20.0")
     session.run("python", "-m", "image_bench", *session.posargs, env=engine_env())
+
+
+@nox.session(name="gpu-image", default=False)
+def gpu_image(session: nox.Session) -> None:
+    """Build the GPU image and check what a machine without a GPU can: JAX finds its CUDA plugin,
+    and example.py --require-gpu exits 3. About 6 GB; the bench's --gpu runs the same checks."""
+    install(session)
+    session.run("python", "-m", "image_bench.gpu_image", *session.posargs, env=engine_env())
 
 
 @nox.session(default=False)

@@ -4,6 +4,7 @@
 #   conf/provision.sh engine   install (Debian's docker.io) and start a Docker engine
 #   conf/provision.sh images   make the base images exist locally (pull, else build)
 #   conf/provision.sh all      both (the default)
+#   conf/provision.sh STEP...  several steps, in the order given (e.g. all browser)
 #   conf/provision.sh browser  install Debian's chromium for the browser test
 #   conf/provision.sh engine-current  current Docker (Debian unstable's docker.io,
 #                              containerd image store) beside the first engine
@@ -309,12 +310,16 @@ EOF
   say "verify the guide:     (eval \"\$(bash conf/provision.sh env-current)\"; bash conf/nox.sh -s verify-tutorial -- --results-dir build/verify-current)"
 }
 
-case ${1:-all} in
-  engine) provision_engine ;;
-  images) provision_images ;;
-  browser) provision_browser ;;
-  all) provision_engine; provision_images ;;
-  engine-current) provision_engine_current ;;
-  env-current) print_current_env ;;
-  *) die "unknown step '$1': use engine, images, browser, all, engine-current or env-current" ;;
-esac
+# Several steps run in the order given: conf/provision.sh all browser
+[ $# -gt 0 ] || set -- all
+for step in "$@"; do
+  case $step in
+    engine) provision_engine ;;
+    images) provision_images ;;
+    browser) provision_browser ;;
+    all) provision_engine; provision_images ;;
+    engine-current) provision_engine_current ;;
+    env-current) print_current_env ;;
+    *) die "unknown step '$step': use engine, images, browser, all, engine-current or env-current" ;;
+  esac
+done

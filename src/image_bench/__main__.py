@@ -25,7 +25,7 @@ from verify_tutorial.errors import VerifyError
 from verify_tutorial.run import Verifier
 from verify_tutorial.settings import load
 
-from . import caches, shell_cost
+from . import caches, gpu_image, shell_cost
 from .errors import BenchError
 from .lock import lock_with
 from .overhead import verify_once
@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print("image-bench: interrupted; what it built is removed", file=sys.stderr)
         return 130
     found = checks(figures["cpu"], figures.get("verify"))
+    if "gpu" in figures:  # what a machine without a GPU can prove of the GPU image
+        found += gpu_image.checks(figures["gpu"]["image_check"])
     if "shell" in figures:  # the verifier's own cost per command, beside byexample's and prysk's
         found.append(Check(*shell_cost.claim(figures["shell"])))
     figures["checks"] = [vars(c) for c in found]
@@ -124,12 +126,17 @@ def measure_target(ws: Workspace, target: str, runs: int) -> dict:
     # Rebuild scenarios only for CPU: the GPU recipe differs only in its lock.
     plus_one = lock_with(ws.root / TEMPLATE / LOCK, EXTRA_DEPENDENCY) if target == "cpu" else None
     results: dict[str, list] = {recipe.name: [] for recipe in RECIPES[target]}
+    image_check = None
     for run in range(1, runs + 1):
         for recipe in RECIPES[target]:
             results[recipe.name].append(run_recipe(ws, recipe, target, run, plus_one, say))
+        if target == "gpu" and image_check is None:  # before clean() removes the image
+            say("ours (gpu): is JAX's CUDA plugin found, and does example.py --require-gpu exit 3?")
+            image_check = gpu_image.probe(ws.docker, results["ours"][-1].image, ws.root / TEMPLATE, ws.env)
         say(f"run {run} done; removed its images and build cache ({ws.clean() / 1e6:,.0f} MB)")
     summary = {name: summarize_recipe(recipe_runs) for name, recipe_runs in results.items()}
-    return {**summary, "runs": runs, "floor": summarize_floor(results["ours"])}
+    extra = {"image_check": image_check} if image_check is not None else {}
+    return {**summary, "runs": runs, "floor": summarize_floor(results["ours"]), **extra}
 
 
 if __name__ == "__main__":

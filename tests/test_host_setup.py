@@ -1,0 +1,179 @@
+"""conf/host_setup.py: which provision.sh steps a host needs, what is said, and when the session stops.
+Every host here is a fake; nothing is installed, started or stopped."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "conf"))
+from host_setup import BASE_IMAGES, Host, SetupError, advice, ensure, is_debian_like, missing
+
+DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+READY = Host(root=True, apt=True, engine="default", engine_problem=None, browser=True)
+FRESH = Host(root=True, apt=True, engine="default", engine_problem=DOWN, browser=False)
+
+
+@pytest.fixture(autouse=True)
+def _provisioning_on(monkeypatch):
+    monkeypatch.delenv("NO_PROVISION", raising=False)
+
+
+class FakeHost:
+    """A host whose state changes as provision.sh steps run on it."""
+
+    def __init__(self, host: Host, fixes: dict[str, dict] | None = None):
+        self.host, self.fixes, self.ran, self.said = host, fixes or {}, [], []
+
+    def look(self) -> Host:
+        return self.host
+
+    def run(self, step: str) -> None:
+        self.ran.append(step)
+        self.host = Host(**{**vars(self.host), **self.fixes.get(step, {})})
+
+
+def test_a_ready_host_needs_nothing_and_is_not_touched():
+    fake = FakeHost(READY)
+    ensure(fake.look, fake.said.append, fake.run)
+    assert (fake.ran, fake.said) == ([], [])
+
+
+def test_verify_tutorial_does_not_ask_for_a_browser():
+    assert missing(Host(True, True, "default", None, browser=None)) == []
+
+
+def test_a_fresh_root_debian_host_gets_engine_then_image_then_browser_each_said_once():
+    fake = FakeHost(
+        FRESH,
+        {
+            "engine": {"engine_problem": None, "missing_images": BASE_IMAGES},  # images are seen once it answers
+            "images": {"missing_images": ()},
+            "browser": {"browser": True},
+        },
+    )
+    ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == ["engine", "images", "browser"]
+    assert fake.said == [
+        f"no Docker engine reachable ({DOWN}): installing and starting Debian's docker.io "
+        "(bash conf/provision.sh engine)",
+        "base image debian:trixie-slim missing: pulling it, else building it from the Debian archive "
+        "(bash conf/provision.sh images)",
+        "no Chromium for the browser test: installing Debian's chromium (bash conf/provision.sh browser)",
+    ]
+
+
+def test_only_what_is_missing_is_provisioned():
+    fake = FakeHost(
+        Host(True, True, "default", None, ("debian:trixie-slim",), True), {"images": {"missing_images": ()}}
+    )
+    ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == ["images"]
+
+
+def test_the_current_engine_is_provisioned_by_its_own_step():
+    host = Host(True, True, "current", "connect: no such file or directory", browser=None)
+    assert [s.command for s in missing(host)] == ["engine-current"]
+    # ...and its base image too: that step copies it from the first engine.
+    assert [s.command for s in missing(Host(True, True, "current", None, BASE_IMAGES))] == ["engine-current"]
+
+
+def test_a_step_that_does_not_fix_what_it_should_stops_the_session():
+    fake = FakeHost(FRESH, {"engine": {}})  # dockerd would not start, say
+    with pytest.raises(SetupError, match=r"even after 'bash conf/provision\.sh engine'; see its output above$"):
+        ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == ["engine"]
+
+
+def test_not_root_on_debian_stops_with_the_one_sudo_command_for_everything_missing():
+    fake = FakeHost(Host(False, True, "default", DOWN, browser=False))
+    with pytest.raises(SetupError) as stopped:
+        ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == []
+    line = str(stopped.value)
+    assert "\n" not in line
+    assert line == (
+        f"no Docker engine reachable ({DOWN}): run 'sudo bash conf/provision.sh all browser', "
+        "then run this again (NO_PROVISION=1 skips this check)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        (Host(False, True, "default", None, BASE_IMAGES), r"run 'sudo bash conf/provision\.sh images'"),
+        (Host(False, True, "current", DOWN), r"run 'sudo bash conf/provision\.sh engine-current'"),
+        (
+            Host(False, False, "default", DOWN),
+            r"install and start Docker \(https://docs\.docker\.com/engine/install/\)",
+        ),
+        (Host(True, False, "default", None, BASE_IMAGES), r"run 'bash conf/provision\.sh images'"),
+        (
+            Host(True, False, "default", None, (), False),
+            r"^no Chromium .*: install Chromium or Chrome, or set CHROMIUM",
+        ),
+        (
+            Host(True, True, "tcp://10.0.0.5:2375", DOWN),
+            r"DOCKER_HOST names \(tcp://10\.0\.0\.5:2375\) does not answer",
+        ),
+        (
+            Host(False, True, "default", "permission denied while trying to connect to the Docker daemon socket"),
+            r"add yourself to the docker group",
+        ),
+    ],
+    ids=[
+        "images-not-root",
+        "current-not-root",
+        "not-debian",
+        "not-debian-root",
+        "browser-elsewhere",
+        "remote-engine",
+        "socket-permission",
+    ],
+)
+def test_hosts_that_cannot_provision_themselves_get_one_line_naming_what_to_do(host, expected):
+    fake = FakeHost(host)
+    with pytest.raises(SetupError, match=expected) as stopped:
+        ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == [] and "\n" not in str(stopped.value)
+    assert str(stopped.value) == advice(host, missing(host))
+
+
+def test_with_an_engine_elsewhere_root_still_installs_the_browser_here():
+    fake = FakeHost(Host(True, True, "tcp://10.0.0.5:2375", None, (), False), {"browser": {"browser": True}})
+    ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == ["browser"]
+
+
+def test_no_provision_skips_the_check(monkeypatch):
+    monkeypatch.setenv("NO_PROVISION", "1")
+    fake = FakeHost(FRESH)
+    ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == []
+
+
+@pytest.mark.parametrize(
+    ("os_release", "expected"),
+    [
+        ('ID=debian\nVERSION_ID="12"\n', True),
+        ("ID=ubuntu\nID_LIKE=debian\n", True),
+        ('ID=linuxmint\nID_LIKE="ubuntu debian"\n', True),
+        ('ID=fedora\nID_LIKE="rhel centos"\n', False),
+        (None, False),  # no /etc/os-release: macOS, say
+    ],
+)
+def test_debian_or_ubuntu_is_read_from_os_release(tmp_path, monkeypatch, os_release, expected):
+    monkeypatch.setattr("host_setup.shutil.which", lambda name: f"/usr/bin/{name}")
+    path = tmp_path / "os-release"
+    if os_release is not None:
+        path.write_text(os_release, encoding="utf-8")
+    assert is_debian_like(path) is expected
+
+
+def test_base_images_are_provision_sh_s():
+    text = (ROOT / "conf" / "provision.sh").read_text(encoding="utf-8")
+    default = re.search(r"^BASE_IMAGES=\(\$\{BASE_IMAGES:-([^}]*)\}\)$", text, re.MULTILINE)
+    assert default is not None and tuple(default.group(1).split()) == BASE_IMAGES
