@@ -10,6 +10,10 @@
 #                              containerd image store) beside the first engine
 #   conf/provision.sh env-current     print the exports that point a shell at it:
 #                              eval "$(bash conf/provision.sh env-current)"
+#   conf/provision.sh cluster  what the cluster and sharing pages run: Slurm and
+#                              munge, the distribution registry (Debian 12's), and
+#                              Apptainer (Debian unstable's, in a container image,
+#                              called through conf/bin/apptainer installed on PATH)
 #
 # Every step is skipped when its result is already there, so running it twice
 # is cheap. Installing the engine needs root and apt-get; the images step
@@ -32,6 +36,12 @@ CURRENT_BRIDGE=${CURRENT_BRIDGE:-docker-current}
 CURRENT_CIDR=${CURRENT_CIDR:-172.29.0.1/16}
 CURRENT_LOG=${CURRENT_LOG:-/tmp/dockerd-current.log}
 CURRENT_PACKAGES=(docker.io docker-cli docker-buildx containerd)
+# Apptainer needs a newer libc than Debian 12's, so it runs from an image of
+# unstable; conf/bin/apptainer (installed as APPTAINER_WRAPPER) calls it.
+APPTAINER_IMAGE=${APPTAINER_IMAGE:-verify-apptainer:sid}
+APPTAINER_WRAPPER=${APPTAINER_WRAPPER:-/usr/local/bin/apptainer}
+APPTAINER_PACKAGES=apptainer,squashfuse,fuse2fs,fuse-overlayfs,gocryptfs,ca-certificates
+CLUSTER_PACKAGES=(slurm-wlm munge docker-registry)
 
 say() { printf 'provision: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -300,14 +310,54 @@ EOF
     [ -n "$up" ] || { tail -n 20 "$CURRENT_LOG" >&2; die "the current engine did not answer within 60 s; see $CURRENT_LOG"; }
     say "current engine up on unix://$CURRENT_SOCK: $(current_version)"
   fi
-  # The base images: copied from the first engine where it has them, else as there.
+  # The base images (and Apptainer's, where the first engine has it): copied from
+  # the first engine where it has them, else as there.
   (
+    if "$(docker_cli)" image inspect "$APPTAINER_IMAGE" >/dev/null 2>&1; then
+      BASE_IMAGES+=("$APPTAINER_IMAGE")
+    fi
     export DOCKER_HOST=unix://$CURRENT_SOCK DOCKER_CONFIG
     DOCKER_CONFIG=$(current_config)
     DOCKER_CLI=$(current_client) IMAGE_DONOR=${IMAGE_DONOR:-unix:///var/run/docker.sock} provision_images
   )
   say "use it in a shell:    eval \"\$(bash conf/provision.sh env-current)\""
   say "verify the guide:     (eval \"\$(bash conf/provision.sh env-current)\"; bash conf/nox.sh -s verify-tutorial -- --results-dir build/verify-current)"
+}
+
+provision_cluster() {
+  [ "$(id -u)" = 0 ] || die "the cluster tools are installed as root: sudo bash conf/provision.sh cluster"
+  if command -v slurmctld >/dev/null && command -v munged >/dev/null && command -v docker-registry >/dev/null; then
+    say "Slurm, munge and the registry present: $(slurmctld -V), registry $(docker-registry --version | awk '{print $NF}')"
+  else
+    say "installing Debian's ${CLUSTER_PACKAGES[*]} (about 25 s; no daemon is started)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${CLUSTER_PACKAGES[@]}" >/dev/null
+  fi
+  local wrapper
+  wrapper=$(dirname "$0")/bin/apptainer
+  if command -v apptainer >/dev/null && ! cmp -s "$(command -v apptainer)" "$wrapper"; then
+    say "apptainer present: $(apptainer --version) at $(command -v apptainer); left as it is"
+    return
+  fi
+  engine_up || die "no Docker engine reachable: run 'conf/provision.sh engine' first (Apptainer runs in a container)"
+  if "$(docker_cli)" image inspect "$APPTAINER_IMAGE" >/dev/null 2>&1; then
+    say "Apptainer image $APPTAINER_IMAGE present"
+  else
+    command -v debootstrap >/dev/null || die "no debootstrap: apt-get install debootstrap"
+    local rootfs
+    rootfs=$(mktemp -d /tmp/provision-rootfs.XXXXXX)
+    say "building $APPTAINER_IMAGE: Apptainer from Debian's $CURRENT_SUITE (debootstrap, about a minute)"
+    debootstrap --variant=minbase --include="$APPTAINER_PACKAGES" "$CURRENT_SUITE" "$rootfs" "$DEBIAN_MIRROR" \
+      >"$rootfs.log" 2>&1 || { tail -n 20 "$rootfs.log" >&2; die "debootstrap of $CURRENT_SUITE failed"; }
+    rm -f "$rootfs.log" "$rootfs"/var/cache/apt/archives/*.deb
+    rm -rf "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | "$(docker_cli)" import --change 'ENTRYPOINT ["apptainer"]' \
+      --message "Apptainer from debootstrap $CURRENT_SUITE minbase" - "$APPTAINER_IMAGE" >/dev/null
+    rm -rf "$rootfs"
+    say "built $APPTAINER_IMAGE: $("$(docker_cli)" run --rm "$APPTAINER_IMAGE" --version)"
+  fi
+  install -m 0755 "$wrapper" "$APPTAINER_WRAPPER"
+  say "installed $APPTAINER_WRAPPER (runs $APPTAINER_IMAGE on the caller's files)"
 }
 
 # Several steps run in the order given: conf/provision.sh all browser
@@ -320,6 +370,7 @@ for step in "$@"; do
     all) provision_engine; provision_images ;;
     engine-current) provision_engine_current ;;
     env-current) print_current_env ;;
-    *) die "unknown step '$step': use engine, images, browser, all, engine-current or env-current" ;;
+    cluster) provision_cluster ;;
+    *) die "unknown step '$step': use engine, images, browser, all, cluster, engine-current or env-current" ;;
   esac
 done

@@ -82,10 +82,24 @@ def reader_reason(reason: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# How the results name a tool ("apptainer version 1.4.5; run in a container ...") -> reader words.
+_TOOL_NAMES = {"apptainer": "Apptainer", "slurm": "Slurm", "registry": "the distribution registry"}
+
+
+def reader_tool(name: str, text: str) -> str:
+    version, _, how = text.partition("; ")
+    number = re.search(r"\d+(?:\.\d+)+", version)
+    words = f"{_TOOL_NAMES.get(name, name)} {number[0] if number else version}".strip()
+    return f"{words} ({how})" if how else words
+
+
 def badge_text(status: str, entries: list[dict]) -> str:
     """The badge's words, for a reader; each entry names its run, as merge_documents leaves it."""
     runs = sorted({(e["target"], e["engine"], e["date"][:10]) for e in entries})
     when = "; ".join(f"on {target.upper()}, Docker {engine}, {date}" for target, engine, date in runs)
+    tools = sorted({reader_tool(name, text) for e in entries for name, text in (e.get("tools") or {}).items()})
+    if tools:
+        when += ", with " + " and ".join(tools)
     # A command passed on two engines has an entry for each; count it once.
     n = len({(e["page"], e["line"]) for e in entries if "line" in e}) or len(entries)
     count = f"{n} command{'s' if n != 1 else ''}"

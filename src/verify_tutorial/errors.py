@@ -61,3 +61,9 @@ class EngineLost(VerifyError):
     """The engine stopped answering in the middle of a run."""
 
     exit_code = 18
+
+
+class ServiceFailed(VerifyError):
+    """A service some page needs (a registry, a batch system) did not start."""
+
+    exit_code = 19

@@ -83,7 +83,7 @@ PROGRESS = re.compile(rf"{SIZE} / {SIZE}")  # "1.2MB / 3.4MB": so far / total
 
 # A docker table header: two or more upper-case column names, 2+ spaces apart.
 FIELD = re.compile(r"\S+(?: \S+)*")
-HEADER_NAME = re.compile(r"[A-Z][A-Z ]*")
+HEADER_NAME = re.compile(r"[A-Z][A-Z ]*(?:\([A-Z]+\))?")  # squeue: "NODELIST(REASON)"
 SIZE_TOLERANCE = 0.10
 TOLERANT = re.compile(r"<~(\d+(?:\.\d+)?)([^>]*)>")  # a size compared with tolerance, as kept in a line
 DU_LINE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE])(?=\t)")  # `du -h`: "533M<TAB>/opt/venv" (a unit, always)
@@ -112,16 +112,20 @@ def normalize_lines(lines: Sequence[str], extra_rules: Iterable[Rule] = ()) -> l
     extra = list(extra_rules)
     out: list[str] = []
     columns: list[tuple[int, str]] | None = None  # the current docker table's (start, name)
+    right_aligned = False  # whether the current table's header is indented
     for line in lines:
         line = line.rstrip()
         if line.strip() == ELLIPSIS:
             out.append(ELLIPSIS)
             continue
-        if not line or line[0].isspace():
-            columns = None  # a blank line ends a table, and so does an indented one: rows start at column 0
+        if not line or (line[0].isspace() and not right_aligned):
+            # A blank line ends a table, and so does an indented one: docker's rows start
+            # at column 0. Right-aligned tables (squeue's) indent header and rows alike.
+            columns = None
         header = _header(line)
         if header:
             columns = header
+            right_aligned = line[0].isspace()
             line = "  ".join(name for _, name in header)
         elif columns:
             line = _row(line, columns)
@@ -170,6 +174,8 @@ def _column_type(name: str) -> str | None:
         return "age"
     if name == "STATUS":
         return "status"
+    if name == "TIME":  # squeue, ps: time a job or process has run so far
+        return "elapsed"
     if "SIZE" in name or name in ("RECLAIMABLE", "DISK USAGE"):
         return "size"
     return None
@@ -191,6 +197,8 @@ def _cell(cell: str, kind: str | None) -> str:
         return "<age>"
     if kind == "status":  # "Up 2 minutes (healthy)", "Exited (1) 3 seconds ago": the code stays
         return re.sub(rf"\b{AGE}(?: ago)?\b", "<age>", cell)
+    if kind == "elapsed" and re.fullmatch(r"(?:\d+-)?\d+(?::\d\d){1,2}", cell):  # "0:01", "1-02:03:04"
+        return "<elapsed>"
     if kind == "size":  # "662MB", "0B (virtual 662MB)", "11.6GB (70%)"
         return re.sub(r"\(\d+%\)", "(<pct>)", re.sub(SIZE, _tolerant, cell))
     return cell

@@ -5,7 +5,7 @@ In MyST, on the comment lines right above a console block:
     % verify: requires=gpu timeout=900
     % verify: setup="docker rm -f dp" stdin="c\\nq\\n"
 
-Keys: requires (gpu, apptainer, registry, network; comma-separated), skip
+Keys: requires (gpu, apptainer, registry, slurm, network; comma-separated), skip
 (a reason), timeout (seconds per command), session (a named shell state on the
 page), setup / teardown (hidden commands, repeatable), exit (expected status of
 each command), stdin (scripted input, given through a pty), pty (a flag).
@@ -23,7 +23,7 @@ from .blocks import Options
 from .errors import UnknownOption
 
 MARKER = "verify:"
-KNOWN_REQUIREMENTS = frozenset({"cpu", "gpu", "apptainer", "registry", "network"})
+KNOWN_REQUIREMENTS = frozenset({"cpu", "gpu", "apptainer", "registry", "slurm", "network"})
 # What --allow may grant; "cpu" and "gpu" come only from --target (a block that
 # shows what a machine without a GPU sees says requires=cpu).
 ALLOWABLE = tuple(sorted(KNOWN_REQUIREMENTS - {"cpu", "gpu"}))
@@ -101,8 +101,9 @@ def capabilities(target: str, allowed: list[str]) -> set[str]:
     return {target, *allowed, *found}
 
 
-def skip_reason(options: Options, available: set[str]) -> str | None:
-    """Why a block with these options does not run here, or None when it does."""
+def skip_reason(options: Options, available: set[str], hints: dict[str, str] | None = None) -> str | None:
+    """Why a block with these options does not run here, or None when it does.
+    `hints` says, per requirement, how to meet it where --allow is not the way."""
     if options.skip:
         return options.skip
     missing = sorted(options.requires - available)
@@ -111,5 +112,6 @@ def skip_reason(options: Options, available: set[str]) -> str | None:
     if "gpu" in missing:
         return "needs a GPU machine (--target gpu)"
     if missing:
-        return f"needs {', '.join(missing)} (--allow {missing[0]})"
+        how = (hints or {}).get(missing[0], f"--allow {missing[0]}")
+        return f"needs {', '.join(missing)} ({how})"
     return None

@@ -26,6 +26,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from . import services
 from .proxy import Recorded
 
 RUN = "verify-tutorial.run"
@@ -36,6 +37,7 @@ STARTED = "verify-tutorial.started"
 TEMP_ROOT = Path("/tmp")  # fixed, not $TMPDIR: every run on this host must see every other's
 TEMP_PREFIX = "verify-tutorial-"
 JOURNAL = "created.journal"
+SERVICE_DIR = "-service-"  # in the names of service folders (RunIdentity.temp_dir("service-NAME"))
 IDENTITY = "identity"
 
 
@@ -115,7 +117,12 @@ def remove_recorded(client: docker.DockerClient, recorded: Recorded, run_id: str
 def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
     """Remove what runs whose process is gone left: their recorded objects (one line
     per run) and their temp dirs."""
-    for path in dead_temp_dirs():
+    # Services first: a dead run's batch system could still be running jobs that make objects.
+    for path in sorted(dead_temp_dirs(), key=lambda path: SERVICE_DIR not in path.name):
+        if SERVICE_DIR in path.name:
+            ended = services.stop_folder(path)
+            say(f"reaped an earlier run's service folder {path}" + (f", ending {', '.join(ended)}" if ended else ""))
+            continue
         journal, identity = path / JOURNAL, path / IDENTITY
         if journal.is_file() and identity.is_file():
             run_id, _, who = identity.read_text(encoding="utf-8").partition("\n")

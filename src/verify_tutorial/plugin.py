@@ -179,7 +179,7 @@ class GuidePage(pytest.File):
         if all(state.verifier.skip_reason(block) for block in self.blocks):
             return  # nothing runs here; no copy, no engine needed
         try:
-            self.page_run = state.verifier.start_page(self.display(), state.say)
+            self.page_run = state.verifier.start_page(self.display(), state.say, self.blocks)
         except VerifyError as error:
             pytest.exit(f"verify-tutorial: {error}", returncode=error.exit_code)
         self.addfinalizer(self._cleanup)
@@ -226,12 +226,12 @@ class CommandItem(pytest.Item):
         try:
             result = run.run_step(self.block, self.command, timeout, verifier.accept, progress.feed)
         except StepFailed as failure:
-            verifier.results.append(failure.result)
+            verifier.results.append(verifier.note_tools(failure.result, self.block))
             self._explain(state, failure)
             raise
         finally:
             progress.done()
-        verifier.results.append(result)
+        verifier.results.append(verifier.note_tools(result, self.block))
         if result.status is Status.ACCEPTED:
             verifier.accepted.append((self.block, self.command, result.actual))
 

@@ -103,6 +103,7 @@ _CREATED = {
     "/images/create": ("images", re.compile(rb'"status":\s*"(sha256:[0-9a-f]{64})"')),
 }
 _DELETABLE = {"containers", "images", "networks", "volumes"}
+_PULLED = re.compile(rb'"status":\s*"Status: Downloaded newer image for ([^"\s]+)"')
 
 
 class _Watch:
@@ -277,6 +278,9 @@ class DockerProxy:
         """What to look for in the answer to a call that creates something."""
         if request.method != "POST":
             return None
+        if request.path.endswith("/images/create") and "fromImage" in dict(parse_qsl(urlsplit(target).query)):
+            # A pull: the tag is the run's only when the pull made it (not "Image is up to date").
+            return _Watch(self.recorded, "explicit_tags", _PULLED)
         for suffix, (kind, pattern) in _CREATED.items():
             if request.path.endswith(suffix):
                 name = dict(parse_qsl(urlsplit(target).query)).get("name") if kind == "containers" else None

@@ -46,6 +46,7 @@ class Result:
     duration: float = 0.0
     hidden_duration: float = 0.0  # the block's hidden setup/teardown run with this step
     exit_status: int | None = None
+    tools: dict[str, str] = field(default_factory=dict)  # what ran it besides the engine: {"apptainer": "1.4.5 ..."}
     expected: list[str] = field(default_factory=list)
     actual: list[str] = field(default_factory=list)
 
@@ -92,6 +93,8 @@ def entry(result: Result, run: RunInfo) -> dict[str, Any]:
     data["status"] = str(result.status)
     if result.status is not Status.FAILED:  # expected/actual only where they explain a failure
         del data["expected"], data["actual"]
+    if not result.tools:
+        del data["tools"]
     return {**data, "target": run.target, "engine": run.engine, "date": run.date}
 
 

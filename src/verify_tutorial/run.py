@@ -8,14 +8,15 @@ it from pytest's options. Either way the pytest layer only drives it.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import accept, engine, results
+from . import accept, engine, results, services
 from .blocks import Block, Command
 from .collect import collect_page
 from .engine_session import Profile, profile_for
-from .errors import NoBlocks, PageNotText, UnsafeAccept, VerifyError
+from .errors import NoBlocks, PageNotText, ServiceFailed, UnsafeAccept, VerifyError
 from .options import capabilities, skip_reason
 from .results import Result
 from .runner import PageRun, shell_environment
@@ -36,10 +37,18 @@ class Verifier:
         self.settings = settings
         self.target = target
         self.available = capabilities(target, list(allow))
+        # A configured service meets its requirement where it can start.
+        self.service_hints: dict[str, str] = {}
+        for name, service in settings.services.items():
+            if service.can_start(settings.root):
+                self.available.add(name)
+            elif name not in self.available:
+                self.service_hints[name] = f"{name} cannot start here: {service.check} failed"
         self.accept = accept
         self.wait = wait
         self.engine: Profile = profile_for(settings.engine, settings.root)
         self.env = shell_environment()
+        self.tools = tool_versions(settings, self.available, self.env)
         self.results: list[Result] = []
         self.results_file = settings.results_dir / results.RESULTS_FILE
         self.accepted: list[tuple[Block, Command, list[str]]] = []
@@ -62,8 +71,13 @@ class Verifier:
             raise found
         return found
 
+    def note_tools(self, result: Result, block: Block) -> Result:
+        """Name in a result what besides the engine its block needed, as run."""
+        result.tools = {name: self.tools[name] for name in sorted(block.options.requires) if name in self.tools}
+        return result
+
     def skip_reason(self, block: Block) -> str | None:
-        return skip_reason(block.options, self.available)
+        return skip_reason(block.options, self.available, self.service_hints)
 
     # -- before anything runs ---------------------------------------------------
     def preflight(self, pages: Iterable[Path] | None, say: Say) -> list[PageNotText]:
@@ -106,22 +120,35 @@ class Verifier:
         return self.engine
 
     # -- pages at work ----------------------------------------------------------
-    def start_page(self, display: str, say: Say) -> PageRun:
+    def start_page(self, display: str, say: Say, blocks: Iterable[Block] = ()) -> PageRun:
+        """A fresh copy of the project for a page, with the services its runnable blocks need."""
         engine_profile = self.open_engine(say)
         env = {**self.env, **engine_profile.env()}
+        wanted = {r for b in blocks if self.skip_reason(b) is None for r in b.options.requires}
+        running: list[services.RunningService] = []
+        try:
+            for name in sorted(wanted & set(self.settings.services)):
+                folder = engine_profile.identity.temp_dir(f"service-{name}")
+                say(f"verify-tutorial: starting {name} for {display}")
+                running.append(services.start(self.settings.services[name], folder, self.settings.root, env))
+                env.update(running[-1].env)
+        except ServiceFailed:
+            for service in running:
+                service.stop()
+            raise
         page_run = PageRun(self.settings.project, display, env, engine_profile.identity.temp_dir("page"))
+        page_run.services = running
         self.live.append(page_run)
         return page_run
 
     def end_page(self, page_run: PageRun) -> list[str]:
         """Remove what the run created so far, and the page's folder; returns what was
         removed. Raises EngineLost if the engine does not answer (the folder goes anyway)."""
-        try:
-            return self.engine.clean_up()
-        finally:
-            if page_run in self.live:
-                self.live.remove(page_run)
-            page_run.close()
+        # Shells and services first: nothing of the page may make objects after clean-up.
+        if page_run in self.live:
+            self.live.remove(page_run)
+        page_run.close()
+        return self.engine.clean_up()
 
     def fail(self, error: VerifyError, say: Say) -> None:
         """A fault that ends the whole run: said once, and its status kept."""
@@ -165,3 +192,21 @@ class Verifier:
 
     def _all_blocks(self) -> list[Block]:
         return [block for found in self._blocks.values() if isinstance(found, list) for block in found]
+
+
+def tool_versions(settings: Settings, available: set[str], env: dict[str, str]) -> dict[str, str]:
+    """What each available requirement's [versions] command prints, its lines joined."""
+    found = {}
+    for name, command in settings.versions.items():
+        if name not in available:
+            continue
+        try:
+            done = subprocess.run(
+                ["bash", "-c", command], cwd=settings.root, env=env, capture_output=True, text=True, timeout=60
+            )
+        except subprocess.TimeoutExpired:
+            continue
+        text = "; ".join(line.strip() for line in done.stdout.splitlines() if line.strip())
+        if done.returncode == 0 and text:
+            found[name] = text
+    return found

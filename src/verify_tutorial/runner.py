@@ -13,6 +13,7 @@ from .blocks import Block, Command
 from .match import matches, unified_diff
 from .normalize import clean
 from .results import Result, Status
+from .services import RunningService
 from .shell import Outcome, PageShell
 
 
@@ -93,6 +94,7 @@ class PageRun:
         self.env = {**env, "HOME": str(home)}
         self._shells: dict[str, PageShell] = {}
         self.failed_at: str | None = None
+        self.services: list[RunningService] = []  # started for this page, stopped by close()
 
     def shell(self, session: str) -> PageShell:
         if session not in self._shells:
@@ -153,10 +155,13 @@ class PageRun:
         return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in block.options.teardown)
 
     def close(self) -> None:
-        """End the page's shells (and whatever they left running), then remove its folder."""
+        """End the page's shells (and whatever they left running) and its services, then
+        remove its folder."""
         for shell in self._shells.values():
             shell.close()
         self._shells.clear()
+        while self.services:
+            self.services.pop().stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _hidden(self, shell: PageShell, text: str, timeout: float, line: int, kind: str) -> float:

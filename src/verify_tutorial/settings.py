@@ -8,6 +8,13 @@ project's root.
     engine = "none"             # "docker" (the default) or "none" for plain shell pages
     results_dir = "build/verify"
     default_timeout = 300       # seconds a command may run
+
+    [tool.verify-tutorial.services.registry]   # started for pages that require it
+    start = "bash services/registry.sh"
+    check = "command -v docker-registry"
+
+    [tool.verify-tutorial.versions]            # named in the results of blocks that require it
+    apptainer = "apptainer --version"
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from pathlib import Path
 
 from .collect import PAGE_SUFFIXES
 from .errors import VerifyError
+from .options import KNOWN_REQUIREMENTS
+from .services import Service
 
 DEFAULT_FILE = Path("conf/verify.toml")
 TABLE = "verify-tutorial"  # [tool.verify-tutorial] in pyproject.toml
@@ -35,6 +44,8 @@ class Settings:
     engine: str = "docker"
     default_timeout: float = 300.0
     reserved: dict[str, list[str]] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)  # by the requirement each satisfies
+    versions: dict[str, str] = field(default_factory=dict)  # requirement -> command printing what meets it
 
     def all_pages(self) -> list[Path]:
         """Every page under `pages`, in a stable order."""
@@ -83,6 +94,11 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
     unknown = sorted(set(reserved) - set(RESERVABLE))
     if unknown:
         raise VerifyError(f"{path}: [reserved] {', '.join(unknown)}: use {', '.join(RESERVABLE)}")
+    services = _services(path, data.get("services", {}))
+    versions = data.get("versions", {})
+    if not all(isinstance(v, str) for v in versions.values()) or not set(versions) <= KNOWN_REQUIREMENTS:
+        example = 'apptainer = "apptainer --version"'
+        raise VerifyError(f"{path}: [versions] maps a requirement to a command, as in {example}")
     # Paths in the file are relative to "root", itself relative to the file.
     root = (path.parent / data.get("root", ".")).resolve()
     project = data.get("project", "docker-practice" if engine == "docker" else None)
@@ -95,4 +111,25 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
         engine=engine,
         default_timeout=float(timeout),
         reserved={kind: list(names) for kind, names in reserved.items()},
+        services=services,
+        versions=dict(versions),
     )
+
+
+def _services(path: Path, table: dict[str, object]) -> dict[str, Service]:
+    """[services.NAME] tables: NAME is a requirement blocks give; start is required."""
+    services = {}
+    for name, entry in table.items():
+        if name not in KNOWN_REQUIREMENTS - {"cpu", "gpu"}:
+            known = ", ".join(sorted(KNOWN_REQUIREMENTS - {"cpu", "gpu"}))
+            raise VerifyError(f"{path}: [services.{name}]: name it after the requirement it meets ({known})")
+        if not isinstance(entry, dict) or not isinstance(entry.get("start"), str) or not entry["start"].strip():
+            raise VerifyError(f'{path}: [services.{name}] needs start = "command that starts it"')
+        unknown = sorted(set(entry) - {"start", "check"})
+        if unknown:
+            raise VerifyError(f"{path}: [services.{name}]: unknown key {', '.join(unknown)}; use start and check")
+        check = entry.get("check")
+        if check is not None and not isinstance(check, str):
+            raise VerifyError(f'{path}: [services.{name}] check must be a command, as in check = "command -v X"')
+        services[name] = Service(name=name, start=entry["start"], check=check)
+    return services

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A one-node Slurm cluster for one page: munged, slurmctld and slurmd from
+# Debian's slurm-wlm, everything (config, key, state, logs) in
+# VERIFY_SERVICE_DIR, listening on loopback only. Prints SLURM_CONF=... for the
+# page, so sbatch and squeue find it. The verifier ends the daemons and removes
+# the folder when the page ends. Slurm's daemons run jobs as their user: root.
+set -euo pipefail
+dir=${VERIFY_SERVICE_DIR:?run by the verifier, which sets VERIFY_SERVICE_DIR}
+node=${SLURM_NODE_NAME:-node01}
+[ "$(id -u)" = 0 ] || { echo "slurm: slurmd runs jobs as their users, so it needs root" >&2; exit 1; }
+for port in 6817 6818; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "slurm: port $port is taken (a Slurm already running here?); stop it first" >&2
+    exit 1
+  fi
+done
+mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
+chmod 700 "$dir/munge"
+mungekey --create --keyfile="$dir/munge/munge.key" 2>/dev/null
+munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
+  --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \
+  --seed-file="$dir/munge/munged.seed"
+
+# Memory a little under the machine's, so a job's --mem request is honest.
+memory=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
+cat >"$dir/slurm.conf" <<CONF
+ClusterName=verify
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=6817
+SlurmdPort=6818
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge/munge.socket
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd.pid
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+ReturnToService=2
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+NodeName=$node NodeAddr=127.0.0.1 NodeHostname=$(hostname -s) CPUs=$(nproc) RealMemory=$memory State=UNKNOWN
+PartitionName=main Nodes=$node Default=YES MaxTime=INFINITE State=UP
+CONF
+export SLURM_CONF=$dir/slurm.conf
+setsid slurmctld -D -i >"$dir/log/slurmctld.out" 2>&1 </dev/null &
+setsid slurmd -D -N "$node" >"$dir/log/slurmd.out" 2>&1 </dev/null &
+for _ in $(seq 1 150); do
+  if sinfo --noheader --nodes="$node" --format=%t 2>/dev/null | grep -qx idle; then
+    echo "SLURM_CONF=$SLURM_CONF"
+    exit 0
+  fi
+  sleep 0.2
+done
+tail -n 5 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2 || true
+echo "slurm: the node did not come up idle within 30 s; see $dir/log" >&2
+exit 1

@@ -1,0 +1,131 @@
+"""Services a page needs running beside it (a registry, a batch system), started
+for the page and stopped when it ends, whatever way it ends.
+
+    [services.registry]
+    start = "bash conf/services/registry.sh"   # starts it, waits until it answers
+    check = "command -v docker-registry"       # can it start here? (else: skipped)
+
+A block that says `requires=registry` gets one. The start command runs in a
+folder of its own (VERIFY_SERVICE_DIR) where it keeps its data; lines it prints
+as NAME=VALUE are added to the page's environment (SLURM_CONF=...). Stopping
+needs no command: every process that carries that folder in its environment is
+the service's, daemons that detach themselves included, and is ended; then the
+folder goes. A run killed outright leaves the folder, and the next run's reaper
+ends those processes the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ServiceFailed
+
+MARKER = "VERIFY_SERVICE_DIR"
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+# Seconds a start command may take, and a stopped service to go after SIGTERM.
+START_LIMIT = 120
+STOP_GRACE = 10
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # also the requirement it satisfies
+    start: str
+    check: str | None = None
+
+    def can_start(self, cwd: Path) -> bool:
+        """Whether its check passes here (no check: always)."""
+        if self.check is None:
+            return True
+        done = subprocess.run(["bash", "-c", self.check], cwd=cwd, capture_output=True, check=False)
+        return done.returncode == 0
+
+
+@dataclass
+class RunningService:
+    name: str
+    folder: Path
+    env: dict[str, str]
+
+    def stop(self) -> list[str]:
+        """End its processes and remove its folder; returns what was ended, as words."""
+        return stop_folder(self.folder)
+
+
+def start(service: Service, folder: Path, cwd: Path, env: dict[str, str]) -> RunningService:
+    """Run the service's start command; raises ServiceFailed (and stops what it began)."""
+    marked = {**env, MARKER: str(folder)}
+    try:
+        done = subprocess.run(
+            ["bash", "-c", service.start],
+            cwd=cwd,
+            env=marked,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=START_LIMIT,
+            check=False,
+            start_new_session=True,  # Ctrl-C in the terminal is the run's to handle, not the daemon's
+        )
+    except subprocess.TimeoutExpired:
+        stop_folder(folder)
+        raise ServiceFailed(f"service {service.name} did not start within {START_LIMIT} s") from None
+    if done.returncode != 0:
+        stop_folder(folder)
+        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        raise ServiceFailed(f"service {service.name} did not start (exit {done.returncode}): {last}")
+    exported = {m[1]: m[2] for line in done.stdout.splitlines() if (m := _ASSIGNMENT.match(line.strip()))}
+    return RunningService(service.name, folder, exported)
+
+
+def stop_folder(folder: Path) -> list[str]:
+    """End every process marked with this folder (TERM, then KILL), then remove it."""
+    ended: list[str] = []
+    pids = marked_processes(folder)
+    for pid in pids:
+        ended.append(_name(pid))
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    while pids and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = marked_processes(folder)
+    for pid in pids:
+        _signal(pid, signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
+    return sorted(set(ended))
+
+
+def marked_processes(folder: Path) -> list[int]:
+    """Processes whose environment names this service folder (those we may read)."""
+    wanted = f"{MARKER}={folder}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue  # gone, or not ours to read (so not started by us)
+        if wanted in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def _signal(pid: int, number: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, number)
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return str(pid)
