@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+from image_bench.report import size_text
 from verify_tutorial.blocks import PROMPT_TEXT
 from verify_tutorial.collect import MYST_EXTENSIONS
 from verify_tutorial.results import RESULTS_FILE
@@ -29,7 +31,10 @@ extensions = [
     "template_zip",  # docker-practice/ as build/template/docker-practice.zip (docs/_ext/template_zip.py)
 ]
 exclude_patterns = ["_build", "_ext", "_data", "Thumbs.db", ".DS_Store"]
-myst_enable_extensions = list(MYST_EXTENSIONS)  # the verifier parses the pages with the same
+# The verifier parses the pages with MYST_EXTENSIONS. The site adds `substitution`
+# for the bench's figures in prose (below): it reads `{{ name }}` only in prose,
+# never inside a fence, so both parsers find the same console blocks.
+myst_enable_extensions = [*MYST_EXTENSIONS, "substitution"]
 myst_heading_anchors = 3
 
 # -- MyST-NB: executed content is cached, and may not hang a build ----------
@@ -73,3 +78,83 @@ html_favicon = "_static/favicon.svg"
 # Zipped from docker-practice/ at every build; start.md links this path with {download}.
 template_zip_source = "../docker-practice"
 template_zip_target = "../build/template/docker-practice.zip"
+
+# -- The bench's figures in prose ----------------------------------------------
+# Pages write `{{ cpu_image }}` and the like, never a measured number by hand.
+# The figures come from the same file as the charts (docs/_ext/charts.py): a
+# fresh build/bench/bench.json, else the snapshot committed in docs/_data/.
+bench_results = ["../build/bench/bench.json", "_data/bench.json"]
+
+
+def _bench_figures() -> dict:
+    """The first of bench_results that exists; a part it lacks (the GPU figures of a
+    run without --gpu) comes from the next file that has it."""
+    paths = [Path(__file__).parent / candidate for candidate in bench_results]
+    found = [json.loads(path.read_text(encoding="utf-8")) for path in paths if path.is_file()]
+    if not found:
+        raise FileNotFoundError(f"no bench figures: none of {bench_results} exists next to docs/conf.py")
+    figures = dict(found[0])
+    for older in found[1:]:
+        for part in ("cpu", "gpu"):
+            figures.setdefault(part, older.get(part))
+    return figures
+
+
+def _size(n: float) -> str:
+    """Bytes in Docker's units (10^3), as the charts show them; gigabytes with two decimals."""
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else size_text(n)
+
+
+def _above(ours: float, floor: float) -> str:
+    return f"{(ours / floor - 1) * 100:.1f}%"
+
+
+def _bench_substitutions(figures: dict) -> dict[str, str]:
+    cpu, gpu = figures["cpu"], figures["gpu"]
+    ours, seed = cpu["ours"], cpu["seed-style"]
+    builds, seed_builds = ours["builds"], seed["builds"]
+    base = ours["layers"][0]["bytes"]  # the base image's one layer
+
+    def venv(part: dict) -> int:
+        return next(layer["bytes"] for layer in part["layers"] if "/opt/venv" in layer["created_by"])
+
+    def seed_layer(words: str) -> int:
+        return next(layer["bytes"] for layer in seed["layers"] if words in layer["created_by"])
+
+    def seconds(build: dict) -> str:
+        return f"{build['median_seconds']:.1f} s"
+
+    def times(ours_build: dict, seed_build: dict) -> str:
+        return f"{ours_build['median_seconds'] / seed_build['median_seconds']:.2f}"
+
+    return {
+        "bench_date": figures["date"][:10],
+        "base_image": _size(base),
+        "interpreter": _size(cpu["floor"]["interpreter_image_bytes"] - base),
+        "cpu_image": _size(ours["size_bytes"]),
+        "cpu_venv": _size(venv(ours)),
+        "cpu_packages": _size(cpu["floor"]["packages_bytes"]),
+        "cpu_floor": _size(cpu["floor"]["floor_bytes"]),
+        "cpu_above_floor": _above(ours["size_bytes"], cpu["floor"]["floor_bytes"]),
+        "tutorial_cpu_image": _size(seed["size_bytes"]),
+        "tutorial_apt_layer": _size(seed_layer("apt-get install")),
+        "tutorial_pip_layer": _size(seed_layer("pip install")),
+        "gpu_image": _size(gpu["ours"]["size_bytes"]),
+        "gpu_venv": _size(venv(gpu["ours"])),
+        "gpu_above_floor": _above(gpu["ours"]["size_bytes"], gpu["floor"]["floor_bytes"]),
+        "tutorial_gpu_image": _size(gpu["seed-style"]["size_bytes"]),
+        "gpu_cold_fetched": _size(gpu["ours"]["builds"]["cold"]["median_downloaded_bytes"]),
+        "cpu_cold_fetched": _size(builds["cold"]["median_downloaded_bytes"]),
+        "cold_time": seconds(builds["cold"]),
+        "tutorial_cold_time": seconds(seed_builds["cold"]),
+        "cold_time_ratio": times(builds["cold"], seed_builds["cold"]),
+        "dep_time": seconds(builds["one more dependency"]),
+        "tutorial_dep_time": seconds(seed_builds["one more dependency"]),
+        "dep_time_ratio": times(builds["one more dependency"], seed_builds["one more dependency"]),
+        "dep_fetched": _size(builds["one more dependency"]["median_downloaded_bytes"]),
+        "apt_fetched": _size(builds["apt package changed"]["median_downloaded_bytes"]),
+        "tutorial_fetched": _size(seed_builds["one more dependency"]["median_downloaded_bytes"]),
+    }
+
+
+myst_substitutions = _bench_substitutions(_bench_figures())

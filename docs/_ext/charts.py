@@ -1,7 +1,10 @@
 """Charts drawn at build time from the bench's figures (`nox -s bench`), as inline SVG.
 
-    {size-chart}       image sizes: seed-style recipe, the template, the floor
+    {size-chart}       image sizes: the seed-style recipe (shown as "tutorial-style"), the template, the floor
     {rebuild-chart}    what each rebuild fetched, seed-style recipe vs the template
+
+Captions and labels are read by readers, so they say "tutorial-style", never the
+bench's own names.
     {layers-diagram}   the template image's layers under two running containers
 
 Figures come from the newest of `bench_results` that exists: a fresh
@@ -77,9 +80,11 @@ class BenchDirective(SphinxDirective):
 
     @staticmethod
     def provenance(figures: dict, source: str) -> str:
+        """Said for readers: when and on what the figures were measured (the file they
+        came from is the maintainers' business; docs/testing.md says which it is)."""
         return (
-            f"Measured by nox -s bench on {figures.get('date', '?')[:10]} (Docker {figures.get('engine', '?')}, "
-            f"median of {figures.get('runs', '?')} runs; figures from {source.removeprefix('../')})."
+            f"Measured on {figures.get('date', '?')[:10]} with Docker {figures.get('engine', '?')}: "
+            f"the median of {figures.get('runs', '?')} runs."
         )
 
 
@@ -99,13 +104,13 @@ class SizeChart(BenchDirective):
             floor = part["floor"]["floor_bytes"]
             name = target.upper()
             rows = [
-                (f"{name}: seed-style recipe", seed, SEED_COLOUR, size_text(seed)),
-                (f"{name}: the template", ours, OURS_COLOUR, f"{size_text(ours)} ({ours / seed:.2f}x the seed-style)"),
+                (f"{name}: tutorial-style", seed, SEED_COLOUR, size_text(seed)),
+                (f"{name}: the template", ours, OURS_COLOUR, f"{size_text(ours)} ({ours / seed:.2f}x tutorial-style)"),
                 (
                     f"{name}: floor",
                     floor,
                     FLOOR_COLOUR,
-                    f"{size_text(floor)}: OS, Python, packages (ours is {ours / floor:.2f}x)",
+                    f"{size_text(floor)}: OS, Python, packages (template: {ours / floor:.2f}x)",
                 ),
             ]
             charts.append(bars(rows, f"{name} image sizes"))
@@ -122,7 +127,7 @@ class RebuildChart(BenchDirective):
         seed, ours = figures["cpu"]["seed-style"]["builds"], figures["cpu"]["ours"]["builds"]
         rows = []
         for scenario in ours:
-            for name, builds, colour in (("seed-style", seed, SEED_COLOUR), ("template", ours, OURS_COLOUR)):
+            for name, builds, colour in (("tutorial-style", seed, SEED_COLOUR), ("template", ours, OURS_COLOUR)):
                 fetched = builds[scenario]["median_downloaded_bytes"] or 0
                 seconds = builds[scenario]["median_seconds"]
                 rows.append((f"{scenario}, {name}", fetched, colour, f"{size_text(fetched)} in {seconds:.1f} s"))
