@@ -23,6 +23,8 @@ from pathlib import Path
 # As conf/provision.sh's BASE_IMAGES (a test keeps the two equal).
 BASE_IMAGES = ("debian:trixie-slim",)
 # What tests/conftest.py looks for, in its order; CHROMIUM names one directly.
+CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged", "docker-registry")
+APPTAINER_IMAGE = "verify-apptainer:sid"  # provision.sh's, run by conf/bin/apptainer
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 DEFAULT_HOSTS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
 CURRENT_HOST = "unix:///run/docker-current.sock"  # provision.sh engine-current's socket
@@ -44,6 +46,7 @@ class Host:
     engine_problem: str | None  # None when the engine answers, else why not (one line)
     missing_images: tuple[str, ...] = ()  # only known once the engine answers
     browser: bool | None = None  # None when the session needs none
+    cluster: str | None = None  # what the cluster and sharing pages lack here, if anything
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,11 @@ def missing(host: Host) -> list[Step]:
         steps.append(Step(command, why, "pulling it, else building it from the Debian archive"))
     if host.browser is False:
         steps.append(Step("browser", "no Chromium for the browser test", "installing Debian's chromium"))
+    # Without these the cluster and sharing pages' blocks skip, saying why; a host
+    # that can install them does, one that cannot goes on.
+    if host.cluster and host.root and host.apt and host.engine_problem is None:
+        action = "installing Slurm, munge and the registry from Debian, and Apptainer in a container image"
+        steps.append(Step("cluster", host.cluster, action))
     return steps
 
 
@@ -111,7 +119,21 @@ def probe(docker: str | None, needs_browser: bool) -> Host:
     browser = None
     if needs_browser:
         browser = bool(os.environ.get("CHROMIUM")) or any(shutil.which(name) for name in BROWSERS)
-    return Host(os.geteuid() == 0, is_debian_like(), engine, problem, images, browser)
+    cluster = cluster_problem(docker) if problem is None and docker is not None else None
+    return Host(os.geteuid() == 0, is_debian_like(), engine, problem, images, browser, cluster)
+
+
+def cluster_problem(docker: str) -> str | None:
+    """What the cluster and sharing pages need and this host lacks, in words; None when nothing."""
+    lacking = [tool for tool in CLUSTER_TOOLS if shutil.which(tool) is None]
+    if lacking:
+        return f"no {', '.join(lacking)} for the cluster and sharing pages"
+    # Our apptainer runs from an image, which each engine needs a copy of.
+    with open(shutil.which("apptainer") or os.devnull, "rb") as found:
+        ours = APPTAINER_IMAGE.encode() in found.read(4096)  # a script of ours, not a real binary
+    if ours and not _docker(docker, "image", "inspect", APPTAINER_IMAGE)[0]:
+        return f"Apptainer's image {APPTAINER_IMAGE} missing from this engine"
+    return None
 
 
 def engine_problem(docker: str | None) -> str | None:

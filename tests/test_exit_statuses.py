@@ -19,6 +19,7 @@ CAUSES = [
     errors.NameTaken,
     errors.EngineBusy,
     errors.EngineLost,
+    errors.ServiceFailed,
 ]
 
 

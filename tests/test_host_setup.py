@@ -177,3 +177,22 @@ def test_base_images_are_provision_sh_s():
     text = (ROOT / "conf" / "provision.sh").read_text(encoding="utf-8")
     default = re.search(r"^BASE_IMAGES=\(\$\{BASE_IMAGES:-([^}]*)\}\)$", text, re.MULTILINE)
     assert default is not None and tuple(default.group(1).split()) == BASE_IMAGES
+
+
+def test_the_cluster_tools_are_provisioned_as_root_once_the_engine_answers():
+    lacking = "no apptainer, slurmctld for the cluster and sharing pages"
+    fake = FakeHost(Host(True, True, "default", None, browser=True, cluster=lacking), {"cluster": {"cluster": None}})
+    said = []
+    ensure(fake.look, said.append, fake.run)
+    assert fake.ran == ["cluster"]
+    assert said == [
+        f"{lacking}: installing Slurm, munge and the registry from Debian, and Apptainer in a container image"
+        " (bash conf/provision.sh cluster)"
+    ]
+
+
+def test_a_host_that_cannot_install_the_cluster_tools_goes_on_without_them():
+    lacking = "no apptainer for the cluster and sharing pages"
+    assert missing(Host(False, True, "default", None, cluster=lacking)) == []
+    assert missing(Host(True, False, "default", None, cluster=lacking)) == []
+    assert [s.command for s in missing(Host(True, True, "default", DOWN, cluster=lacking))] == ["engine"]

@@ -48,13 +48,16 @@ class Profile:
 
     def __init__(self, clone: Path):
         self.identity = ownership.RunIdentity.new(clone)
+        self._opened = False
 
     @property
     def is_open(self) -> bool:
-        return True
+        return self._opened
 
     def open(self, wait: bool, say: Callable[[str], None]) -> None:
-        """Connect and take hold of what the pages need."""
+        """Connect and take hold of what the pages need (here: end dead runs' services)."""
+        ownership.reap_services(say)
+        self._opened = True
 
     def env(self) -> dict[str, str]:
         """Variables the page's commands need to reach it."""

@@ -118,11 +118,8 @@ def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
     """Remove what runs whose process is gone left: their recorded objects (one line
     per run) and their temp dirs."""
     # Services first: a dead run's batch system could still be running jobs that make objects.
-    for path in sorted(dead_temp_dirs(), key=lambda path: SERVICE_DIR not in path.name):
-        if SERVICE_DIR in path.name:
-            ended = services.stop_folder(path)
-            say(f"reaped an earlier run's service folder {path}" + (f", ending {', '.join(ended)}" if ended else ""))
-            continue
+    reap_services(say)
+    for path in dead_temp_dirs():
         journal, identity = path / JOURNAL, path / IDENTITY
         if journal.is_file() and identity.is_file():
             run_id, _, who = identity.read_text(encoding="utf-8").partition("\n")
@@ -131,6 +128,14 @@ def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
                 say(f"reaped what an earlier run left ({who.strip()}): {', '.join(gone)}")
         shutil.rmtree(path, ignore_errors=True)
         say(f"reaped an earlier run's temp dir {path}")
+
+
+def reap_services(say: Callable[[str], None]) -> None:
+    """End what the services of runs whose process is gone still run, and remove their folders."""
+    for path in dead_temp_dirs():
+        if SERVICE_DIR in path.name:
+            ended = services.stop_folder(path)
+            say(f"reaped an earlier run's service folder {path}" + (f", ending {', '.join(ended)}" if ended else ""))
 
 
 def dead_temp_dirs() -> list[Path]:
