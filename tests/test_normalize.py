@@ -173,3 +173,30 @@ def test_review_findings_stay_fixed():
     assert not matches(["10\t0.53"], ["11\t0.53"])
     assert matches(["533M\t/opt/venv"], ["540M\t/opt/venv"])
     assert not matches(["IMAGE ID   SIZE", "    return 1"], ["IMAGE ID   SIZE", "return 1"])
+
+
+SQUEUE_HEADER = "             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)"
+
+
+def test_squeue_rows_match_whatever_time_the_job_has_run():
+    page = [SQUEUE_HEADER, "                 1      main  example     root  R       0:01      1 node01"]
+    later = [SQUEUE_HEADER, "                 1      main  example     root  R       1:07      1 node01"]
+    assert matches(page, later)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "                 1      main  example     root PD       0:00      1 (None)",  # waiting, not running
+        "                 2      main  example     root  R       0:01      1 node01",  # another job
+        "                 1      main    other     root  R       0:01      1 node01",  # another name
+    ],
+)
+def test_squeue_rows_still_differ_in_state_job_and_name(row):
+    page = [SQUEUE_HEADER, "                 1      main  example     root  R       0:01      1 node01"]
+    assert not matches(page, [SQUEUE_HEADER, row])
+
+
+def test_an_indented_line_after_a_docker_table_still_ends_it():
+    lines = ["CONTAINER ID   IMAGE     STATUS", "0123456789ab   img       Up 2 seconds", "  TIME 0:01"]
+    assert normalize_lines(lines)[-1] == "  TIME 0:01"

@@ -142,3 +142,26 @@ def test_a_pass_on_each_of_two_engines_names_both():
 def test_a_block_whose_run_was_cut_short_is_not_verified():
     assert block_status([entry("passed"), entry("passed")], commands=3) == "partial"
     assert block_status([entry("passed")] * 3, commands=3) == "verified"
+
+
+def test_a_badge_names_the_tools_a_block_ran_with_in_reader_words():
+    entry = {
+        "page": "docs/cluster.md",
+        "line": 20,
+        "status": "passed",
+        "reason": "",
+        "target": "cpu",
+        "engine": "20.10.24",
+        "date": "2026-11-29T20:00:00+00:00",
+        "tools": {
+            "apptainer": "apptainer version 1.4.5; run in a container on a host whose libc is too old for it",
+            "slurm": "slurm-wlm 22.05.8",
+        },
+    }
+    text = badge_text("verified", [entry])
+    assert text.endswith(
+        "with Apptainer 1.4.5 (run in a container on a host whose libc is too old for it) and Slurm 22.05.8"
+    ), text
+    assert "apptainer version" not in text
+    del entry["tools"]
+    assert "with" not in badge_text("verified", [entry])
