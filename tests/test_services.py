@@ -37,7 +37,7 @@ def make_site(tmp_path: Path, page: str, start: str = START, check: str | None =
     (site / "docs").mkdir(parents=True)
     (site / "start.sh").write_text(start)
     settings = textwrap.dedent(
-        f"""\
+        """\
         pages = "docs"
         engine = "none"
         results_dir = "build"
