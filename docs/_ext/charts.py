@@ -24,6 +24,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 from image_bench.report import size_text
+from image_bench.store import measured_on
 
 SEED_COLOUR, OURS_COLOUR, FLOOR_COLOUR = "#d9822b", "#2e7d32", "#8a8a8a"
 FONT = 'font-family="system-ui, sans-serif" font-size="13" fill="currentColor"'
@@ -80,12 +81,12 @@ class BenchDirective(SphinxDirective):
 
     @staticmethod
     def provenance(figures: dict, source: str) -> str:
-        """Said for readers: when and on what the figures were measured (the file they
-        came from is the maintainers' business; docs/testing.md says which it is)."""
-        return (
-            f"Measured on {figures.get('date', '?')[:10]} with Docker {figures.get('engine', '?')}: "
-            f"the median of {figures.get('runs', '?')} runs."
-        )
+        """Said for readers: when and on what the figures were measured, the image store
+        included ("Docker 28.5, containerd image store"); the file they came from is the
+        maintainers' business (docs/testing.md says which it is)."""
+        engine = figures.get("measured_on") or measured_on(figures.get("engine", "?"), figures.get("image_store"))
+        date, runs = figures.get("date", "?")[:10], figures.get("runs", "?")
+        return f"Measured on {date} with {engine}: the median of {runs} runs."
 
 
 class SizeChart(BenchDirective):

@@ -25,7 +25,7 @@ from verify_tutorial.errors import VerifyError
 from verify_tutorial.run import Verifier
 from verify_tutorial.settings import load
 
-from . import caches, gpu_image, shell_cost
+from . import caches, gpu_image, shell_cost, store
 from .errors import BenchError
 from .lock import lock_with
 from .overhead import verify_once
@@ -96,7 +96,8 @@ def check_guide_names(verify_config: Path) -> None:
 def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) -> dict:
     figures: dict = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "engine": engine.version().get("Version", "unknown"),
+        # engine, image_store, storage_driver, measured_on: what the sizes were measured on
+        **store.describe(engine.info()),
         "host": platform.node(),
         "runs": args.runs,
         "extra_dependency": EXTRA_DEPENDENCY,

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tarfile
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import store
 from .errors import BenchError
 
 BRIDGE = Path("/sys/class/net/docker0/statistics/tx_bytes")
@@ -86,7 +89,10 @@ def _output(docker: str, env: dict[str, str], *args: str) -> str:
 
 
 def image_size(docker: str, tag: str, env: dict[str, str]) -> int:
-    return int(_output(docker, env, "image", "inspect", "--format", "{{.Size}}", tag))
+    """The bytes the image's unpacked layers hold: what its layers add up to. Not
+    `docker image inspect`'s Size, which on the containerd store counts the
+    compressed layers instead (store.py says why and how)."""
+    return sum(layer["bytes"] for layer in layers(docker, tag, env))
 
 
 # Bytes of every installed distribution but pip itself: what the lock asked for,
@@ -114,10 +120,24 @@ def packages_bytes(docker: str, tag: str, env: dict[str, str]) -> int:
 
 
 def layers(docker: str, tag: str, env: dict[str, str]) -> list[dict]:
-    """The image's layers, base first: the instruction that made each and its bytes."""
-    out = _output(docker, env, "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", tag)
-    found = []
-    for line in reversed(out.splitlines()):
-        size, _, created_by = line.partition("\t")
-        found.append({"bytes": int(size), "created_by": " ".join(created_by.split())[:160]})
+    """The image's layers, base first: the instruction that made each and its bytes,
+    read from `docker save` so that they mean the same on both image stores (not
+    from `docker history`, which counts disk blocks on the containerd store)."""
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen([docker, "save", tag], stdout=subprocess.PIPE, stderr=errors, env=env) as saving,
+    ):
+        try:
+            found, problem = store.layer_sizes(saving.stdout), ""
+        except (BenchError, tarfile.TarError, OSError, EOFError, ValueError) as error:
+            found, problem = None, str(error)
+        finally:
+            saving.stdout.read()  # the rest of the archive, so that docker save can finish
+        saving.wait()
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace").strip()
+    if saving.returncode != 0:
+        raise BenchError(f"docker save {tag} failed (exit {saving.returncode}): {stderr[:300]}")
+    if found is None:
+        raise BenchError(f"docker save {tag} wrote an archive the bench cannot read: {problem}")
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import median
 
-from . import shell_cost
+from . import shell_cost, store
 from .overhead import VerifyRun
 from .recipes import EXTRA_DEPENDENCY
 from .scenarios import SCENARIOS, RecipeRun
@@ -174,4 +174,15 @@ def table(figures: dict) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}" for r in rows]
     lines.insert(1, "-" * len(lines[0]))
+    if "engine" in figures:
+        lines.insert(0, measured_on_line(figures))
     return "\n".join(lines)
+
+
+def measured_on_line(figures: dict) -> str:
+    """Which engine and image store the figures come from: sizes are the files in the
+    image's unpacked layers on either store, but a reader comparing runs should know."""
+    engine = figures["engine"]
+    said = figures.get("measured_on") or store.measured_on(engine, figures.get("image_store"))
+    driver = f", storage driver {figures['storage_driver']}" if figures.get("storage_driver") else ""
+    return f"measured on {said} ({engine}{driver}); sizes: the files in the image's unpacked layers"

@@ -67,8 +67,8 @@ def run_recipe(ws: Workspace, recipe: Recipe, target: str, run: int, plus_one_lo
         say(f"  {done.seconds:.1f} s, {done.steps_run} steps ran{fetched}")
 
     build("cold", "--no-cache")
-    result.size_bytes = image_size(ws.docker, result.image, ws.env)
-    result.layers = layers(ws.docker, result.image, ws.env)
+    result.layers = layers(ws.docker, result.image, ws.env)  # one docker save gives both
+    result.size_bytes = sum(layer["bytes"] for layer in result.layers)
     if recipe.floor_stage:
         stage = ws.tag(recipe.name, target, run, f"-{recipe.floor_stage}")
         docker_build(ws.docker, context, recipe.context_path, stage, ws.env, "--target", recipe.floor_stage)
