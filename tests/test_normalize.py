@@ -200,3 +200,10 @@ def test_squeue_rows_still_differ_in_state_job_and_name(row):
 def test_an_indented_line_after_a_docker_table_still_ends_it():
     lines = ["CONTAINER ID   IMAGE     STATUS", "0123456789ab   img       Up 2 seconds", "  TIME 0:01"]
     assert normalize_lines(lines)[-1] == "  TIME 0:01"
+
+
+def test_a_pushs_manifest_size_varies_with_the_image_store_but_its_tag_does_not():
+    classic = "v1: digest: sha256:" + "b" * 64 + " size: 1368"
+    containerd = "v1: digest: sha256:" + "8" * 64 + " size: 856"
+    assert matches([classic], [containerd])
+    assert not matches([classic], [containerd.replace("v1:", "v2:")])

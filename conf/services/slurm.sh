@@ -25,7 +25,7 @@ munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.k
 memory=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
 cat >"$dir/slurm.conf" <<CONF
 ClusterName=verify
-SlurmctldHost=localhost(127.0.0.1)
+SlurmctldHost=$(hostname -s)(127.0.0.1)
 SlurmctldPort=6817
 SlurmdPort=6818
 AuthType=auth/munge
@@ -46,10 +46,21 @@ SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
+# Bind to the addresses above (loopback), not to every interface.
+CommunicationParameters=NoInAddrAny
 NodeName=$node NodeAddr=127.0.0.1 NodeHostname=$(hostname -s) CPUs=$(nproc) RealMemory=$memory State=UNKNOWN
 PartitionName=main Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$dir/slurm.conf
+
+# slurmd binds to loopback (NoInAddrAny above), but slurmctld 22.05 listens on
+# every interface whatever slurm.conf says. A guard drops what reaches its ports
+# from anywhere but loopback while the service runs, and removes its rule when
+# the verifier ends it (SIGTERM, as it ends every process of the service).
+rule=(INPUT ! -i lo -p tcp -m multiport --dports 6817,6818 -j DROP -m comment --comment "verify-tutorial $dir")
+iptables -I "${rule[@]}" || { echo "slurm: cannot keep other machines off ports 6817 and 6818 (iptables failed)" >&2; exit 1; }
+setsid bash -c 'trap "iptables -D \"\$@\"; exit 0" TERM; while :; do sleep 3600 & wait $!; done' guard "${rule[@]}" \
+  </dev/null >/dev/null 2>&1 &
 setsid slurmctld -D -i >"$dir/log/slurmctld.out" 2>&1 </dev/null &
 setsid slurmd -D -N "$node" >"$dir/log/slurmd.out" 2>&1 </dev/null &
 for _ in $(seq 1 150); do

@@ -46,7 +46,9 @@ ID = r"(?:sha256:)?(?:[0-9a-f]{64}|[0-9a-f]{12})"
 # Rules for any line. Order matters: digests before bare 64-hex IDs.
 RULES: list[Rule] = [
     Rule("digest", re.compile(r"\bsha256:[0-9a-f]{64}\b"), "<digest>"),
-    Rule("long-id", re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),  # `docker run -d` prints one
+    Rule("long-id", re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),
+    # A push's last line: the manifest's size in bytes differs between image stores.
+    Rule("manifest-size", re.compile(r"(: digest: <digest> size: )\d+$"), r"\1<bytes>"),  # `docker run -d` prints one
     # A 12-hex word is an ID only where the words before it say so; elsewhere (a git commit) it is content.
     Rule(
         "short-id",
