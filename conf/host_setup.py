@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # As conf/provision.sh's BASE_IMAGES (a test keeps the two equal).
-BASE_IMAGES = ("debian:trixie-slim",)
+BASE_IMAGES = ("debian:trixie-slim", "registry:2")
 # What tests/conftest.py looks for, in its order; CHROMIUM names one directly.
-CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged", "docker-registry")
+CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged")
 APPTAINER_IMAGE = "verify-apptainer:sid"  # provision.sh's, run by conf/bin/apptainer
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 DEFAULT_HOSTS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
@@ -70,14 +70,15 @@ def missing(host: Host) -> list[Step]:
     elif host.missing_images:
         # The current engine's step copies the images from the first engine.
         command = "engine-current" if host.engine == "current" else "images"
-        why = f"base image {', '.join(host.missing_images)} missing"
-        steps.append(Step(command, why, "pulling it, else building it from the Debian archive"))
+        plural = "s" if len(host.missing_images) > 1 else ""
+        why = f"base image{plural} {', '.join(host.missing_images)} missing"
+        steps.append(Step(command, why, "pulling each, else building it from Debian's packages"))
     if host.browser is False:
         steps.append(Step("browser", "no Chromium for the browser test", "installing Debian's chromium"))
-    # Without these the cluster and sharing pages' blocks skip, saying why; a host
+    # Without these the cluster page's blocks skip, saying why; a host
     # that can install them does, one that cannot goes on.
     if host.cluster and host.root and host.apt and host.engine_problem is None:
-        action = "installing Slurm, munge and the registry from Debian, and Apptainer in a container image"
+        action = "installing Slurm and munge from Debian, and Apptainer in a container image"
         steps.append(Step("cluster", host.cluster, action))
     return steps
 
@@ -124,10 +125,10 @@ def probe(docker: str | None, needs_browser: bool) -> Host:
 
 
 def cluster_problem(docker: str) -> str | None:
-    """What the cluster and sharing pages need and this host lacks, in words; None when nothing."""
+    """What the cluster page needs and this host lacks, in words; None when nothing."""
     lacking = [tool for tool in CLUSTER_TOOLS if shutil.which(tool) is None]
     if lacking:
-        return f"no {', '.join(lacking)} for the cluster and sharing pages"
+        return f"no {', '.join(lacking)} for the cluster page"
     # Our apptainer runs from an image, which each engine needs a copy of.
     with open(shutil.which("apptainer") or os.devnull, "rb") as found:
         ours = APPTAINER_IMAGE.encode() in found.read(4096)  # a script of ours, not a real binary

@@ -60,7 +60,7 @@ def test_a_fresh_root_debian_host_gets_engine_then_image_then_browser_each_said_
     assert fake.said == [
         f"no Docker engine reachable ({DOWN}): installing and starting Debian's docker.io "
         "(bash conf/provision.sh engine)",
-        "base image debian:trixie-slim missing: pulling it, else building it from the Debian archive "
+        "base images debian:trixie-slim, registry:2 missing: pulling each, else building it from Debian's packages "
         "(bash conf/provision.sh images)",
         "no Chromium for the browser test: installing Debian's chromium (bash conf/provision.sh browser)",
     ]
@@ -180,19 +180,19 @@ def test_base_images_are_provision_sh_s():
 
 
 def test_the_cluster_tools_are_provisioned_as_root_once_the_engine_answers():
-    lacking = "no apptainer, slurmctld for the cluster and sharing pages"
+    lacking = "no apptainer, slurmctld for the cluster page"
     fake = FakeHost(Host(True, True, "default", None, browser=True, cluster=lacking), {"cluster": {"cluster": None}})
     said = []
     ensure(fake.look, said.append, fake.run)
     assert fake.ran == ["cluster"]
     assert said == [
-        f"{lacking}: installing Slurm, munge and the registry from Debian, and Apptainer in a container image"
+        f"{lacking}: installing Slurm and munge from Debian, and Apptainer in a container image"
         " (bash conf/provision.sh cluster)"
     ]
 
 
 def test_a_host_that_cannot_install_the_cluster_tools_goes_on_without_them():
-    lacking = "no apptainer for the cluster and sharing pages"
+    lacking = "no apptainer for the cluster page"
     assert missing(Host(False, True, "default", None, cluster=lacking)) == []
     assert missing(Host(True, False, "default", None, cluster=lacking)) == []
     assert [s.command for s in missing(Host(True, True, "default", DOWN, cluster=lacking))] == ["engine"]

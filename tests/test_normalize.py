@@ -207,3 +207,14 @@ def test_a_pushs_manifest_size_varies_with_the_image_store_but_its_tag_does_not(
     containerd = "v1: digest: sha256:" + "8" * 64 + " size: 856"
     assert matches([classic], [containerd])
     assert not matches([classic], [containerd.replace("v1:", "v2:")])
+
+
+@pytest.mark.parametrize(
+    ("page", "real"),
+    [
+        (["EPOCH  LOSS  TIME", "1      0.52  1:05"], ["EPOCH  LOSS  TIME", "1      0.52  9:59"]),
+        (["JOB    TIME", "train  09:00"], ["JOB    TIME", "train  23:59"]),
+    ],
+)
+def test_a_time_column_is_content_unless_the_table_lists_jobs_or_processes(page, real):
+    assert not matches(page, real)

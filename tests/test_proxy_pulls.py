@@ -28,3 +28,7 @@ def test_a_pull_of_what_was_there_already_makes_nothing_the_runs():
 def test_the_status_line_split_across_pieces_is_still_found():
     line = b'{"status":"Status: Downloaded newer image for debian:trixie"}\r\n'
     assert feed(line[:30], line[30:55], line[55:]).explicit_tags == {"debian:trixie"}
+
+
+def test_a_name_without_a_tag_is_never_recorded():
+    assert feed(b'{"status":"Status: Downloaded newer image for ubuntu"}\r\n').explicit_tags == set()

@@ -205,3 +205,42 @@ def test_a_skip_reason_uses_the_hint_for_a_requirement_when_there_is_one():
         "needs slurm (slurm cannot start here)"
     )
     assert skip_reason(options, {"cpu", "slurm"}, {"slurm": "unused"}) is None
+
+
+def test_ctrl_c_while_a_service_starts_ends_what_it_had_begun(tmp_path, pid_file):
+    site = make_site(tmp_path, PAGE, start=START + "sleep 30\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verify_tutorial", "--verify-config", str(site / "verify.toml")],
+        cwd=site,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not daemons(pid_file):
+        assert process.poll() is None, process.communicate()[0]
+        assert time.monotonic() < deadline, "the service never started its daemon"
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGINT)
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 130, output
+    assert eventually_none(pid_file) == [], output
+
+
+@pytest.mark.parametrize("name", ["PATH", "DOCKER_HOST", "LD_PRELOAD", "VERIFY_SERVICE_DIR", "HOME"])
+def test_a_service_may_not_steer_the_pages_shell(tmp_path, pid_file, name):
+    site = make_site(tmp_path, PAGE, start=START + f"echo {name}=/tmp/elsewhere\n")
+    result = run_verifier(site / "verify.toml")
+    assert result.returncode == errors.ServiceFailed.exit_code, result.stdout + result.stderr
+    assert f"service registry tried to set {name} for the page" in result.stdout + result.stderr
+    assert eventually_none(pid_file) == []
+
+
+def test_bad_service_tables_are_one_line_errors(tmp_path):
+    path = tmp_path / "verify.toml"
+    for text in ('services = "x"\n', 'versions = "x"\n', "[services.registry]\nstart = 'x'\ncheck = ''\n"):
+        path.write_text(text)
+        with pytest.raises(errors.VerifyError) as caught:
+            load(path)
+        assert "\n" not in str(caught.value)

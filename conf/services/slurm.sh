@@ -21,6 +21,12 @@ munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.k
   --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \
   --seed-file="$dir/munge/munged.seed"
 
+# Jobs get their environment from sbatch, not from slurmd: the task prolog marks
+# them as this service's, so they end with it (a job still running when the page
+# ends, its docker client included).
+printf '#!/bin/sh\necho "export VERIFY_SERVICE_DIR=%s"\n' "$dir" >"$dir/task-prolog"
+chmod 755 "$dir/task-prolog"
+
 # Memory a little under the machine's, so a job's --mem request is honest.
 memory=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
 cat >"$dir/slurm.conf" <<CONF
@@ -46,6 +52,7 @@ SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
+TaskProlog=$dir/task-prolog
 # Bind to the addresses above (loopback), not to every interface.
 CommunicationParameters=NoInAddrAny
 NodeName=$node NodeAddr=127.0.0.1 NodeHostname=$(hostname -s) CPUs=$(nproc) RealMemory=$memory State=UNKNOWN

@@ -164,19 +164,21 @@ def _header(line: str) -> list[tuple[int, str]] | None:
     fields = [(m.start(), m[0]) for m in FIELD.finditer(line)]
     if len(fields) < 2 or not all(HEADER_NAME.fullmatch(name) for _, name in fields):
         return None
-    if not any(_column_type(name) for _, name in fields):
+    names = {name for _, name in fields}
+    if not any(_column_type(name, names) for name in names):
         return None
     return fields
 
 
-def _column_type(name: str) -> str | None:
+def _column_type(name: str, header_names: set[str]) -> str | None:
     if name == "ID" or name.endswith(" ID") or name == "IMAGE":  # `docker history` lists IDs as IMAGE
         return "id"
     if name.startswith("CREATED") and name != "CREATED BY":
         return "age"
     if name == "STATUS":
         return "status"
-    if name == "TIME":  # squeue, ps: time a job or process has run so far
+    words = {word for other in header_names for word in other.split()}  # "JOBID PARTITION" is one field
+    if name == "TIME" and {"JOBID", "PID"} & words:  # squeue, ps: how long it has run so far
         return "elapsed"
     if "SIZE" in name or name in ("RECLAIMABLE", "DISK USAGE"):
         return "size"
@@ -189,7 +191,9 @@ def _row(line: str, columns: list[tuple[int, str]]) -> str:
     for m in FIELD.finditer(line):  # a field belongs to the last column starting at or before it
         k = max(i for i, (start, _) in enumerate(columns) if start <= m.start() or i == 0)
         cells[k] = f"{cells[k]}  {m[0]}" if cells[k] else m[0]
-    return "  ".join(_cell(cell, _column_type(name)) for cell, (_, name) in zip(cells, columns, strict=True)).rstrip()
+    names = {name for _, name in columns}
+    cells_typed = (_cell(cell, _column_type(name, names)) for cell, (_, name) in zip(cells, columns, strict=True))
+    return "  ".join(cells_typed).rstrip()
 
 
 def _cell(cell: str, kind: str | None) -> str:

@@ -103,7 +103,7 @@ _CREATED = {
     "/images/create": ("images", re.compile(rb'"status":\s*"(sha256:[0-9a-f]{64})"')),
 }
 _DELETABLE = {"containers", "images", "networks", "volumes"}
-_PULLED = re.compile(rb'"status":\s*"Status: Downloaded newer image for ([^"\s]+)"')
+_PULLED = re.compile(rb'"status":\s*"Status: Downloaded newer image for ([^"\s]+:[^"\s/]+)"')
 
 
 class _Watch:
@@ -227,7 +227,7 @@ class DockerProxy:
                 if refusal is not None:
                     await _answer(client_w, *refusal)
                     continue
-                request.watch = self._watch_for(request, target, body)
+                request.watch = await self._watch_for(request, target, body)
                 await pending.put(request)
                 if body is not None:
                     if request.path.endswith(_LABELLED_BODIES):
@@ -274,12 +274,17 @@ class DockerProxy:
                     await _copy_body(reader, writer, headers, response=True, watch=watch)
         await _pipe(reader, writer)
 
-    def _watch_for(self, request: _Request, target: str, body: bytes | None) -> _Watch | None:
+    async def _watch_for(self, request: _Request, target: str, body: bytes | None) -> _Watch | None:
         """What to look for in the answer to a call that creates something."""
         if request.method != "POST":
             return None
-        if request.path.endswith("/images/create") and "fromImage" in dict(parse_qsl(urlsplit(target).query)):
-            # A pull: the tag is the run's only when the pull made it (not "Image is up to date").
+        query = dict(parse_qsl(urlsplit(target).query))
+        if request.path.endswith("/images/create") and "fromImage" in query:
+            # A pull makes a tag the run's only when that tag did not exist before it:
+            # an updated tag stays its owner's. `pull --all-tags` (no tag) makes none ours.
+            image, tag = query["fromImage"], query.get("tag", "")
+            if not tag or await self._engine_call("GET", f"/images/{quote(f'{image}:{tag}', safe='')}/json") != 404:
+                return None
             return _Watch(self.recorded, "explicit_tags", _PULLED)
         for suffix, (kind, pattern) in _CREATED.items():
             if request.path.endswith(suffix):

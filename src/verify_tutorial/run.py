@@ -16,7 +16,7 @@ from . import accept, engine, results, services
 from .blocks import Block, Command
 from .collect import collect_page
 from .engine_session import Profile, profile_for
-from .errors import NoBlocks, PageNotText, ServiceFailed, UnsafeAccept, VerifyError
+from .errors import NoBlocks, PageNotText, UnsafeAccept, VerifyError
 from .options import capabilities, skip_reason
 from .results import Result
 from .runner import PageRun, shell_environment
@@ -132,7 +132,7 @@ class Verifier:
                 say(f"verify-tutorial: starting {name} for {display}")
                 running.append(services.start(self.settings.services[name], folder, self.settings.root, env))
                 env.update(running[-1].env)
-        except ServiceFailed:
+        except BaseException:  # a service that failed, or Ctrl-C: those started already end too
             for service in running:
                 service.stop()
             raise

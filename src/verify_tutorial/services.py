@@ -29,6 +29,8 @@ from pathlib import Path
 from .errors import ServiceFailed
 
 MARKER = "VERIFY_SERVICE_DIR"
+# What a service may not set for the page: it would steer the page around the proxy or the shell.
+_PROTECTED = ("PATH", "HOME", "DOCKER_", "VERIFY_", "LD_", "BASH_", "PYTHON")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 # Seconds a start command may take, and a stopped service to go after SIGTERM.
 START_LIMIT = 120
@@ -45,7 +47,12 @@ class Service:
         """Whether its check passes here (no check: always)."""
         if self.check is None:
             return True
-        done = subprocess.run(["bash", "-c", self.check], cwd=cwd, capture_output=True, check=False)
+        try:
+            done = subprocess.run(
+                ["bash", "-c", self.check], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60
+            )
+        except subprocess.TimeoutExpired:
+            return False
         return done.returncode == 0
 
 
@@ -63,6 +70,14 @@ class RunningService:
 def start(service: Service, folder: Path, cwd: Path, env: dict[str, str]) -> RunningService:
     """Run the service's start command; raises ServiceFailed (and stops what it began)."""
     marked = {**env, MARKER: str(folder)}
+    try:  # Ctrl-C (or any error) while it starts: what it began is ended, then the error goes on
+        return _start(service, folder, cwd, marked)
+    except BaseException:
+        stop_folder(folder)
+        raise
+
+
+def _start(service: Service, folder: Path, cwd: Path, marked: dict[str, str]) -> RunningService:
     try:
         done = subprocess.run(
             ["bash", "-c", service.start],
@@ -76,13 +91,17 @@ def start(service: Service, folder: Path, cwd: Path, env: dict[str, str]) -> Run
             start_new_session=True,  # Ctrl-C in the terminal is the run's to handle, not the daemon's
         )
     except subprocess.TimeoutExpired:
-        stop_folder(folder)
         raise ServiceFailed(f"service {service.name} did not start within {START_LIMIT} s") from None
     if done.returncode != 0:
-        stop_folder(folder)
         last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
         raise ServiceFailed(f"service {service.name} did not start (exit {done.returncode}): {last}")
-    exported = {m[1]: m[2] for line in done.stdout.splitlines() if (m := _ASSIGNMENT.match(line.strip()))}
+    exported = {m[1]: m[2] for line in done.stdout.splitlines() if (m := _ASSIGNMENT.match(line))}
+    refused = sorted(name for name in exported if name.startswith(_PROTECTED))
+    if refused:
+        raise ServiceFailed(
+            f"service {service.name} tried to set {', '.join(refused)} for the page; "
+            "a service may only add variables of its own"
+        )
     return RunningService(service.name, folder, exported)
 
 

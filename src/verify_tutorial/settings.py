@@ -94,9 +94,15 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
     unknown = sorted(set(reserved) - set(RESERVABLE))
     if unknown:
         raise VerifyError(f"{path}: [reserved] {', '.join(unknown)}: use {', '.join(RESERVABLE)}")
-    services = _services(path, data.get("services", {}))
-    versions = data.get("versions", {})
-    if not all(isinstance(v, str) for v in versions.values()) or not set(versions) <= KNOWN_REQUIREMENTS:
+    services_table, versions = data.get("services", {}), data.get("versions", {})
+    if not isinstance(services_table, dict) or not all(isinstance(v, dict) for v in services_table.values()):
+        raise VerifyError(f'{path}: services is a table of tables: [services.NAME] with start = "..."')
+    services = _services(path, services_table)
+    if (
+        not isinstance(versions, dict)
+        or not all(isinstance(v, str) and v.strip() for v in versions.values())
+        or not set(versions) <= KNOWN_REQUIREMENTS
+    ):
         example = 'apptainer = "apptainer --version"'
         raise VerifyError(f"{path}: [versions] maps a requirement to a command, as in {example}")
     # Paths in the file are relative to "root", itself relative to the file.
@@ -129,7 +135,7 @@ def _services(path: Path, table: dict[str, object]) -> dict[str, Service]:
         if unknown:
             raise VerifyError(f"{path}: [services.{name}]: unknown key {', '.join(unknown)}; use start and check")
         check = entry.get("check")
-        if check is not None and not isinstance(check, str):
+        if check is not None and (not isinstance(check, str) or not check.strip()):
             raise VerifyError(f'{path}: [services.{name}] check must be a command, as in check = "command -v X"')
         services[name] = Service(name=name, start=entry["start"], check=check)
     return services
