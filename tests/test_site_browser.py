@@ -36,7 +36,18 @@ CONSOLE_PAGES = ["start", "concepts", "example", "gpu-host", "gpus", "makefile",
 # Pages written with every code line short enough for a 1280 px window: every page
 # with code blocks but example and makefile, which include template files (the
 # Dockerfile, the Makefile) and commands with longer lines.
-NARROW_PAGES = ["start", "why", "concepts", "gpu-host", "gpus", "advanced", "troubleshooting", "testing"]
+NARROW_PAGES = [
+    "start",
+    "why",
+    "concepts",
+    "gpu-host",
+    "gpus",
+    "cluster",
+    "sharing",
+    "advanced",
+    "troubleshooting",
+    "testing",
+]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 
 
