@@ -22,9 +22,9 @@ from pathlib import Path
 
 # As conf/provision.sh's BASE_IMAGES (a test keeps the two equal).
 BASE_IMAGES = ("debian:trixie-slim", "registry:2")
-# What tests/conftest.py looks for, in its order; CHROMIUM names one directly.
 CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged")
 APPTAINER_IMAGE = "verify-apptainer:sid"  # provision.sh's, run by conf/bin/apptainer
+# The browsers the browser test can drive, in the order it looks; CHROMIUM names one directly.
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 DEFAULT_HOSTS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
 CURRENT_HOST = "unix:///run/docker-current.sock"  # provision.sh engine-current's socket
@@ -119,9 +119,14 @@ def probe(docker: str | None, needs_browser: bool) -> Host:
         images = tuple(image for image in BASE_IMAGES if not _docker(docker, "image", "inspect", image)[0])
     browser = None
     if needs_browser:
-        browser = bool(os.environ.get("CHROMIUM")) or any(shutil.which(name) for name in BROWSERS)
+        browser = browser_binary() is not None
     cluster = cluster_problem(docker) if problem is None and docker is not None else None
     return Host(os.geteuid() == 0, is_debian_like(), engine, problem, images, browser, cluster)
+
+
+def browser_binary() -> str | None:
+    """Debian's Chromium (or a Chrome) already installed; `playwright install` is never needed."""
+    return os.environ.get("CHROMIUM") or next((path for path in map(shutil.which, BROWSERS) if path), None)
 
 
 def cluster_problem(docker: str) -> str | None:

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(ROOT / "conf"))  # host_setup: what the README's commands check a host for
+from host_setup import browser_binary  # noqa: E402  (after the path it lives on)
 
 
 def _engine_problem() -> str | None:
@@ -27,17 +29,6 @@ def _engine_problem() -> str | None:
         reason = str(error).splitlines()[0][:100]
         return f"no Docker engine reachable ({reason}); start one or run 'bash conf/provision.sh' as root"
     return None
-
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def browser_binary() -> str | None:
-    """Debian's Chromium (or a Chrome) already installed; `playwright install` is never needed."""
-    chosen = os.environ.get("CHROMIUM")
-    if chosen:
-        return chosen
-    return next((path for path in map(shutil.which, BROWSERS) if path), None)
 
 
 def _browser_problem() -> str | None:
@@ -98,4 +89,17 @@ def run_verifier(config: Path, *args: str, **kwargs) -> subprocess.CompletedProc
         text=True,
         cwd=config.parent,
         **kwargs,
+    )
+
+
+def start_verifier(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The verifier as a process of its own (for signals), output as text in stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "verify_tutorial", "--verify-config", str(config), *args],
+        cwd=config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
     )

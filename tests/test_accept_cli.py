@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import run_verifier
+from conftest import run_verifier, start_verifier
 
 from verify_tutorial.errors import MalformedBlock
 from verify_tutorial.results import page_digest
@@ -81,14 +79,7 @@ def test_teardown_runs_when_a_command_fails(tiny_site):
 def test_ctrl_c_during_an_accept_run_writes_nothing(tiny_site):
     text = "# P\n\n```console\n$ echo new\nold\n$ sleep 601\n```\n"
     page = page_of(tiny_site, text)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verify_tutorial", "--verify-config", str(tiny_site / "verify.toml"), "--accept"],
-        cwd=tiny_site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_verifier(tiny_site / "verify.toml", "--accept")
     deadline = time.monotonic() + 120
     while not _sleeping("601"):
         assert process.poll() is None and time.monotonic() < deadline

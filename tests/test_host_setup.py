@@ -4,12 +4,9 @@ Every host here is a fake; nothing is installed, started or stopped."""
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "conf"))
 from host_setup import BASE_IMAGES, Host, SetupError, advice, ensure, is_debian_like, missing
 
 DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import run_verifier
+from conftest import run_verifier, start_verifier
 
 from verify_tutorial import ownership
 from verify_tutorial.errors import EngineBusy, EngineLost, NameTaken
@@ -29,18 +28,6 @@ def slow_down(site: Path, seconds: int) -> None:
     page = site / "docs" / "page.md"
     text = page.read_text()
     page.write_text(text.replace("$ GREETING=hi\n", f"$ sleep {seconds}\n$ GREETING=hi\n", 1))
-
-
-def start_verifier(site: Path, *args: str, env=None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "verify_tutorial", "--verify-config", str(site / "verify.toml"), *args],
-        cwd=site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
 
 
 def wait_for_box(client, process: subprocess.Popen) -> None:
@@ -86,7 +73,7 @@ def bystander(docker_client):
 
 def test_a_bystanders_objects_made_during_a_run_are_left_alone(tiny_site, docker_client, bystander):
     slow_down(tiny_site, 4)
-    process = start_verifier(tiny_site)
+    process = start_verifier(tiny_site / "verify.toml")
     wait_for_box(docker_client, process)
     theirs = bystander()
     output, _ = process.communicate(timeout=300)
@@ -103,11 +90,11 @@ def test_a_second_run_waits_for_the_first_or_refuses_at_once(tiny_site, tmp_path
     other = tmp_path / "other"
     subprocess.run(["cp", "-r", str(tiny_site), str(other)], check=True)
     slow_down(tiny_site, 20)  # long enough for the two other runs to start while it holds the engine
-    first = start_verifier(tiny_site)
+    first = start_verifier(tiny_site / "verify.toml")
     wait_for_box(docker_client, first)
 
     refused = run_verifier(other / "verify.toml", "--no-wait")
-    waiting = start_verifier(other)
+    waiting = start_verifier(other / "verify.toml")
     first_output, _ = first.communicate(timeout=300)
     second_output, _ = waiting.communicate(timeout=300)
 
@@ -123,7 +110,7 @@ def test_engine_lost_mid_run_is_one_line_and_the_next_run_reaps(tiny_site, tmp_p
     # The engine "goes away" for the run: its socket is a relay the test cuts.
     relay = DockerProxy(tmp_path / "relay.sock", ENGINE_SOCKET, {}).start()
     slow_down(tiny_site, 4)
-    process = start_verifier(tiny_site, env={**os.environ, "DOCKER_HOST": relay.docker_host})
+    process = start_verifier(tiny_site / "verify.toml", env={**os.environ, "DOCKER_HOST": relay.docker_host})
     wait_for_box(docker_client, process)
     relay.stop()
     output, _ = process.communicate(timeout=300)
@@ -144,7 +131,7 @@ def test_engine_lost_mid_run_is_one_line_and_the_next_run_reaps(tiny_site, tmp_p
 
 def test_ctrl_c_twice_still_cleans_up_everything(tiny_site, docker_client):
     slow_down(tiny_site, 600)
-    process = start_verifier(tiny_site)
+    process = start_verifier(tiny_site / "verify.toml")
     wait_for_box(docker_client, process)
     os.kill(process.pid, signal.SIGINT)
     time.sleep(0.2)
@@ -160,7 +147,7 @@ def test_ctrl_c_twice_still_cleans_up_everything(tiny_site, docker_client):
 
 def test_sigkill_then_the_next_run_reaps_and_names_what(tiny_site, docker_client):
     slow_down(tiny_site, 600)
-    process = start_verifier(tiny_site)
+    process = start_verifier(tiny_site / "verify.toml")
     wait_for_box(docker_client, process)
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=60)
@@ -218,7 +205,7 @@ def test_a_named_volume_made_by_a_run_is_removed_and_an_existing_one_kept(tiny_s
 def test_a_bystanders_container_from_an_image_the_run_built_is_left_alone(tiny_site, docker_client):
     """It inherits the image's labels; it is still not the run's."""
     slow_down(tiny_site, 6)
-    process = start_verifier(tiny_site)
+    process = start_verifier(tiny_site / "verify.toml")
     wait_for_box(docker_client, process)
     theirs = docker_client.containers.run(
         IMAGE, ["sleep", "300"], name=f"adv-child-{uuid.uuid4().hex[:6]}", detach=True

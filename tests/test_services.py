@@ -16,11 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_verifier
+from conftest import run_verifier, start_verifier
 
 from verify_tutorial import errors, services
-from verify_tutorial.blocks import Options
+from verify_tutorial.blocks import Block, Options
 from verify_tutorial.options import skip_reason
+from verify_tutorial.results import Result, Status
+from verify_tutorial.run import Verifier
 from verify_tutorial.settings import load
 
 # Started by the page's service: detaches into a session of its own and records its pid
@@ -76,6 +78,14 @@ def daemons(pid_file: Path) -> list[int]:
         if state != "Z":
             alive.append(int(line))
     return alive
+
+
+def wait_for_daemon(process: subprocess.Popen, pid_file: Path) -> None:
+    deadline = time.monotonic() + 60  # a bound on waiting, not a speed claim
+    while not daemons(pid_file):
+        assert process.poll() is None, process.communicate()[0]
+        assert time.monotonic() < deadline, "the service never started its daemon"
+        time.sleep(0.1)
 
 
 def eventually_none(pid_file: Path) -> list[int]:
@@ -138,20 +148,8 @@ def test_a_service_that_fails_to_start_stops_the_run_in_one_line_and_leaves_noth
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
 def test_an_interrupted_or_killed_run_leaves_no_daemon_once_the_next_run_starts(tmp_path, pid_file, how):
     site = make_site(tmp_path, PAGE.replace("$ echo", "$ sleep ${DELAY:-0}\n    $ echo"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verify_tutorial", "--verify-config", str(site / "verify.toml")],
-        cwd=site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "DELAY": "30"},
-    )
-    deadline = time.monotonic() + 60
-    while not daemons(pid_file):
-        assert process.poll() is None, process.communicate()[0]
-        assert time.monotonic() < deadline, "the service never started"
-        time.sleep(0.1)
+    process = start_verifier(site / "verify.toml", env={**os.environ, "DELAY": "30"})
+    wait_for_daemon(process, pid_file)
     os.kill(process.pid, how)
     output = process.communicate(timeout=60)[0]
     if how == signal.SIGINT:
@@ -209,19 +207,8 @@ def test_a_skip_reason_uses_the_hint_for_a_requirement_when_there_is_one():
 
 def test_ctrl_c_while_a_service_starts_ends_what_it_had_begun(tmp_path, pid_file):
     site = make_site(tmp_path, PAGE, start=START + "sleep 30\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verify_tutorial", "--verify-config", str(site / "verify.toml")],
-        cwd=site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while not daemons(pid_file):
-        assert process.poll() is None, process.communicate()[0]
-        assert time.monotonic() < deadline, "the service never started its daemon"
-        time.sleep(0.1)
+    process = start_verifier(site / "verify.toml")
+    wait_for_daemon(process, pid_file)
     os.kill(process.pid, signal.SIGINT)
     output = process.communicate(timeout=60)[0]
     assert process.returncode == 130, output
@@ -244,3 +231,26 @@ def test_bad_service_tables_are_one_line_errors(tmp_path):
         with pytest.raises(errors.VerifyError) as caught:
             load(path)
         assert "\n" not in str(caught.value)
+
+
+def test_versions_are_asked_once_and_only_for_what_a_block_required(tmp_path):
+    counter = tmp_path / "asked"
+    path = tmp_path / "verify.toml"
+    path.write_text(
+        'engine = "none"\n[versions]\n'
+        f"apptainer = \"echo . >> {counter}; echo 'apptainer version 1.4.5'; echo 'run in a container'\"\n"
+        f'slurm = "echo . >> {counter}; exit 1"\n'
+    )
+    verifier = Verifier(load(path), allow=["apptainer", "slurm"])
+    assert not counter.exists(), "nothing is asked before a block needs it"
+    block = Block(path=path, line=1, commands=[], options=Options(requires=frozenset({"apptainer", "slurm"})))
+    for _ in range(3):
+        result = verifier.note_tools(Result("p.md", 1, "x", Status.PASSED), block)
+    assert result.tools == {"apptainer": "apptainer version 1.4.5; run in a container"}, (
+        "a failed command names nothing"
+    )
+    assert counter.read_text().count(".") == 2, "each command ran once"
+    plain = verifier.note_tools(
+        Result("p.md", 2, "y", Status.PASSED), Block(path=path, line=2, commands=[], options=Options())
+    )
+    assert plain.tools == {}

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
-from conftest import run_verifier
+from conftest import run_verifier, start_verifier
 
 from verify_tutorial.errors import EngineUnreachable, MalformedBlock, NameTaken
 
@@ -88,13 +86,7 @@ def test_timeout_fails_the_step_and_cleans_up(tiny_site, docker_client):
 
 def test_interrupt_cleans_up(tiny_site, docker_client):
     plant(tiny_site, "$ GREETING=hi", "$ sleep 600")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verify_tutorial", "--verify-config", str(tiny_site / "verify.toml")],
-        cwd=tiny_site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_verifier(tiny_site / "verify.toml")
     deadline = time.monotonic() + 120
     while "verify_fixture_box" not in {c.name for c in docker_client.containers.list()}:
         assert time.monotonic() < deadline and process.poll() is None

@@ -8,7 +8,6 @@ it from pytest's options. Either way the pytest layer only drives it.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -48,7 +47,7 @@ class Verifier:
         self.wait = wait
         self.engine: Profile = profile_for(settings.engine, settings.root)
         self.env = shell_environment()
-        self.tools = tool_versions(settings, self.available, self.env)
+        self._tools: dict[str, str] = {}  # requirement -> what its [versions] command says; asked once, when used
         self.results: list[Result] = []
         self.results_file = settings.results_dir / results.RESULTS_FILE
         self.accepted: list[tuple[Block, Command, list[str]]] = []
@@ -73,7 +72,12 @@ class Verifier:
 
     def note_tools(self, result: Result, block: Block) -> Result:
         """Name in a result what besides the engine its block needed, as run."""
-        result.tools = {name: self.tools[name] for name in sorted(block.options.requires) if name in self.tools}
+        for name in sorted(block.options.requires & set(self.settings.versions)):
+            if name not in self._tools:
+                said = services.shell_answer(self.settings.versions[name], self.settings.root, self.env) or ""
+                self._tools[name] = "; ".join(line.strip() for line in said.splitlines() if line.strip())
+            if self._tools[name]:
+                result.tools[name] = self._tools[name]
         return result
 
     def skip_reason(self, block: Block) -> str | None:
@@ -192,21 +196,3 @@ class Verifier:
 
     def _all_blocks(self) -> list[Block]:
         return [block for found in self._blocks.values() if isinstance(found, list) for block in found]
-
-
-def tool_versions(settings: Settings, available: set[str], env: dict[str, str]) -> dict[str, str]:
-    """What each available requirement's [versions] command prints, its lines joined."""
-    found = {}
-    for name, command in settings.versions.items():
-        if name not in available:
-            continue
-        try:
-            done = subprocess.run(
-                ["bash", "-c", command], cwd=settings.root, env=env, capture_output=True, text=True, timeout=60
-            )
-        except subprocess.TimeoutExpired:
-            continue
-        text = "; ".join(line.strip() for line in done.stdout.splitlines() if line.strip())
-        if done.returncode == 0 and text:
-            found[name] = text
-    return found

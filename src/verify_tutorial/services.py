@@ -45,15 +45,24 @@ class Service:
 
     def can_start(self, cwd: Path) -> bool:
         """Whether its check passes here (no check: always)."""
-        if self.check is None:
-            return True
-        try:
-            done = subprocess.run(
-                ["bash", "-c", self.check], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60
-            )
-        except subprocess.TimeoutExpired:
-            return False
-        return done.returncode == 0
+        return self.check is None or shell_answer(self.check, cwd) is not None
+
+
+def shell_answer(command: str, cwd: Path, env: dict[str, str] | None = None) -> str | None:
+    """What a short shell command prints, or None when it fails or takes over a minute."""
+    try:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 @dataclass

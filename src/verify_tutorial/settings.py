@@ -9,9 +9,9 @@ project's root.
     results_dir = "build/verify"
     default_timeout = 300       # seconds a command may run
 
-    [tool.verify-tutorial.services.registry]   # started for pages that require it
-    start = "bash services/registry.sh"
-    check = "command -v docker-registry"
+    [tool.verify-tutorial.services.slurm]      # started for pages that require it
+    start = "bash services/slurm.sh"
+    check = "command -v slurmctld"
 
     [tool.verify-tutorial.versions]            # named in the results of blocks that require it
     apptainer = "apptainer --version"
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .collect import PAGE_SUFFIXES
 from .errors import VerifyError
-from .options import KNOWN_REQUIREMENTS
+from .options import ALLOWABLE, KNOWN_REQUIREMENTS
 from .services import Service
 
 DEFAULT_FILE = Path("conf/verify.toml")
@@ -122,20 +122,20 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
     )
 
 
-def _services(path: Path, table: dict[str, object]) -> dict[str, Service]:
+def _services(path: Path, table: dict[str, dict[str, object]]) -> dict[str, Service]:
     """[services.NAME] tables: NAME is a requirement blocks give; start is required."""
     services = {}
     for name, entry in table.items():
-        if name not in KNOWN_REQUIREMENTS - {"cpu", "gpu"}:
-            known = ", ".join(sorted(KNOWN_REQUIREMENTS - {"cpu", "gpu"}))
+        if name not in ALLOWABLE:
+            known = ", ".join(ALLOWABLE)
             raise VerifyError(f"{path}: [services.{name}]: name it after the requirement it meets ({known})")
-        if not isinstance(entry, dict) or not isinstance(entry.get("start"), str) or not entry["start"].strip():
+        start, check = entry.get("start"), entry.get("check")
+        if not isinstance(start, str) or not start.strip():
             raise VerifyError(f'{path}: [services.{name}] needs start = "command that starts it"')
         unknown = sorted(set(entry) - {"start", "check"})
         if unknown:
             raise VerifyError(f"{path}: [services.{name}]: unknown key {', '.join(unknown)}; use start and check")
-        check = entry.get("check")
         if check is not None and (not isinstance(check, str) or not check.strip()):
             raise VerifyError(f'{path}: [services.{name}] check must be a command, as in check = "command -v X"')
-        services[name] = Service(name=name, start=entry["start"], check=check)
+        services[name] = Service(name=name, start=start, check=check)
     return services
