@@ -53,3 +53,10 @@ def test_bad_settings(tmp_path):
     result = run_verifier(tmp_path / "verify.toml")
     assert result.returncode == errors.VerifyError.exit_code
     assert "not valid TOML" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_results_folder_that_cannot_be_written_is_one_line_before_anything_runs(tiny_site):
+    result = run_verifier(tiny_site / "verify.toml", "--results-dir", "/proc/verify-results")
+    assert result.returncode == errors.VerifyError.exit_code, result.stdout + result.stderr
+    assert result.stderr.startswith("verify-tutorial: cannot write results to /proc/verify-results")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     verifier = Verifier(settings, ours.target, ours.allow, accept=ours.accept, wait=not ours.no_wait)
     try:
         pages = chosen_pages(settings, pytest_args)
+        writable_folder(settings.results_dir)
         unreadable = verifier.preflight(pages, say=lambda line: print(line, file=sys.stderr))
-        settings.results_dir.mkdir(parents=True, exist_ok=True)
         status = run_pytest(pytest_arguments(settings, pytest_args), verifier)
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
@@ -69,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:  # say, -k chose no command
         return NoBlocks.exit_code
     return int(status)
+
+
+def writable_folder(folder: Path) -> None:
+    """Make the results folder, and prove it takes a file, before any page runs."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise VerifyError(
+            f"cannot write results to {folder} ({error.strerror}); give --results-dir a folder you can write"
+        ) from None
 
 
 def default_settings_file() -> Path:
