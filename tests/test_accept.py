@@ -1,7 +1,7 @@
 """Accept mode rewrites only expected-output regions."""
 
-from verify_tutorial.accept import rewrite
-from verify_tutorial.collect import collect_page
+from verify_tutorial.parsing.pages import collect_page
+from verify_tutorial.reporting.accept import rewrite
 
 PAGE = """\
 # Page

@@ -12,7 +12,7 @@ import pytest
 from conftest import run_verifier, start_verifier
 
 from verify_tutorial.errors import MalformedBlock
-from verify_tutorial.results import page_digest
+from verify_tutorial.reporting.results import page_digest
 
 pytestmark = pytest.mark.docker
 

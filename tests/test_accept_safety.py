@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from verify_tutorial import accept
-from verify_tutorial.accept import Written, accepted_output, rewrite
-from verify_tutorial.collect import collect_page
+from verify_tutorial.checking.match import matches
 from verify_tutorial.errors import UnsafeAccept
-from verify_tutorial.match import matches
+from verify_tutorial.parsing.pages import collect_page
+from verify_tutorial.reporting import accept
+from verify_tutorial.reporting.accept import Written, accepted_output, rewrite
 
 PAGE = b"# T\n\n```console\n$ echo new\nold\n```\n"
 

@@ -21,7 +21,7 @@ import pytest
 from image_bench import caches
 from image_bench.builds import docker_build, image_size, layers
 from image_bench.scenarios import Workspace
-from verify_tutorial.engine import check_buildkit
+from verify_tutorial.engines.docker.client import check_buildkit
 
 pytestmark = pytest.mark.docker
 

@@ -6,9 +6,9 @@ import shutil
 
 from conftest import FIXTURES, ROOT, run_verifier
 
-from verify_tutorial.__main__ import pytest_arguments
+from verify_tutorial.cli import pytest_arguments
+from verify_tutorial.config import load
 from verify_tutorial.errors import VerifyError
-from verify_tutorial.settings import load
 
 
 def arguments(*extra):

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from verify_tutorial.blocks import split_console
-from verify_tutorial.collect import collect_page
+from verify_tutorial.document.console import split_console
+from verify_tutorial.document.model import Dialect
 from verify_tutorial.errors import MalformedBlock, UnknownOption
+from verify_tutorial.parsing.pages import collect_page
 
 PAGE = """\
 # Title
@@ -107,7 +108,7 @@ BAD_PAGES = {
 @pytest.mark.parametrize(("text", "error", "message"), BAD_PAGES.values(), ids=BAD_PAGES.keys())
 def test_bad_page_names_file_and_line(tmp_path, text, error, message):
     with pytest.raises(error, match=message):
-        collect_page(write(tmp_path, text))
+        collect_page(write(tmp_path, text), dialect=Dialect(requirements=frozenset({"cpu", "gpu"})))
 
 
 def test_dangling_continuation(tmp_path):

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from verify_tutorial.blocks import heredoc_delimiters
-from verify_tutorial.collect import collect_page
+from verify_tutorial.document.console import heredoc_delimiters
 from verify_tutorial.errors import MalformedBlock, PageNotText
+from verify_tutorial.parsing.pages import collect_page
 
 
 def write(tmp_path: Path, data: str | bytes) -> Path:

@@ -1,6 +1,6 @@
 """Which names a command creates, so a taken one stops the run before it starts."""
 
-from verify_tutorial.engine import names_used
+from verify_tutorial.engines.docker.names import names_used
 
 
 def test_run_name_and_build_tag():

@@ -10,12 +10,12 @@ import uuid
 
 import pytest
 
-from verify_tutorial.enginelock import EngineLock
+from verify_tutorial.engines.docker.lock import EngineLock
 from verify_tutorial.errors import EngineBusy
 
 HOLD = """
 import sys, time
-from verify_tutorial.enginelock import EngineLock
+from verify_tutorial.engines.docker.lock import EngineLock
 EngineLock(sys.argv[1], {"pid": sys.argv[2], "clone": "/elsewhere", "started": "noon"}).acquire(True, print)
 print("held", flush=True)
 time.sleep(600)

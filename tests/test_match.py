@@ -2,9 +2,9 @@
 
 import re
 
-from verify_tutorial.accept import accepted_output
-from verify_tutorial.match import matches, unified_diff
-from verify_tutorial.normalize import Rule, clean
+from verify_tutorial.checking.match import matches, unified_diff
+from verify_tutorial.checking.normalize import Rule, clean
+from verify_tutorial.reporting.accept import accepted_output
 
 PAGE_IMAGES = [
     "REPOSITORY            TAG       IMAGE ID       CREATED         SIZE",

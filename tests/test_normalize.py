@@ -2,8 +2,14 @@
 
 import pytest
 
-from verify_tutorial.match import matches
-from verify_tutorial.normalize import normalize_line, normalize_lines
+from verify_tutorial.checking.match import matches
+from verify_tutorial.checking.normalize import normalize_lines
+
+
+def normalize_line(line: str) -> str:
+    """One line on its own, without table context."""
+    return normalize_lines([line])[0]
+
 
 IMAGES = "REPOSITORY            TAG       IMAGE ID       CREATED         SIZE"
 ROW = "docker_practice_cpu   latest    3ee3cd6e8176   5 seconds ago   {size}"

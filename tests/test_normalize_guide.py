@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from verify_tutorial.collect import collect_page
-from verify_tutorial.match import matches
+from verify_tutorial.checking.match import matches
+from verify_tutorial.parsing.pages import collect_page
 
 COMMANDS = [
     pytest.param(command, id=f"{page.name}:{command.line}")

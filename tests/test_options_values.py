@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from verify_tutorial.document.options import parse_options
 from verify_tutorial.errors import UnknownOption
-from verify_tutorial.options import parse_options
 
 
 def options(text: str):
@@ -32,8 +32,11 @@ def test_good_values():
 
 
 def test_a_cpu_only_block_runs_on_cpu_and_is_skipped_on_gpu():
-    from verify_tutorial.options import Options, skip_reason
+    from verify_tutorial.config import load
+    from verify_tutorial.document.model import Options
+    from verify_tutorial.requirements import skip_reason
 
+    targets = load().targets  # the guide's, from conf/verify.toml
     options = Options(requires=frozenset({"cpu"}))
-    assert skip_reason(options, {"cpu"}) is None
-    assert skip_reason(options, {"gpu"}) == "shows a machine without a GPU (--target cpu)"
+    assert skip_reason(options, {"cpu"}, targets=targets) is None
+    assert skip_reason(options, {"gpu"}, targets=targets) == "shows a machine without a GPU (--target cpu)"

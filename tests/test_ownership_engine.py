@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import run_verifier, start_verifier
 
-from verify_tutorial import ownership
+from verify_tutorial.engines.docker import labels
+from verify_tutorial.engines.docker.policy import DockerProxy
 from verify_tutorial.errors import EngineBusy, EngineLost, NameTaken
-from verify_tutorial.proxy import DockerProxy
+from verify_tutorial.execution import identity, procfs
 
 pytestmark = pytest.mark.docker
 BOX = "verify_fixture_box"
@@ -41,12 +42,20 @@ def wait_for_box(client, process: subprocess.Popen) -> None:
 def ours_left(client) -> set[str]:
     names = {c.name for c in client.containers.list(all=True)} & {BOX}
     tags = {t for i in client.images.list() for t in i.tags} & {IMAGE}
-    labelled = set(ownership.owned_objects(client))
+    labelled = set(labelled_objects(client))
     return names | tags | labelled
 
 
+def labelled_objects(client) -> list[str]:
+    """Every object that carries a verify run's label, as words."""
+    found = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": labels.RUN})]
+    found += [f"network {n.name}" for n in client.networks.list(filters={"label": labels.RUN})]
+    found += [f"volume {v.name}" for v in client.volumes.list(filters={"label": labels.RUN})]
+    return found
+
+
 def my_temp_dirs(pid: int) -> list[Path]:
-    return list(ownership.TEMP_ROOT.glob(f"{ownership.TEMP_PREFIX}{ownership.pid_namespace()}-{pid}-*"))
+    return list(identity.TEMP_ROOT.glob(f"{identity.TEMP_PREFIX}{procfs.pid_namespace()}-{pid}-*"))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 from proof import badge_text, block_status
 
-from verify_tutorial.results import SCHEMA_VERSION, merge_documents
+from verify_tutorial.reporting.results import SCHEMA_VERSION, merge_documents
 
 RESULTS = {"target": "cpu", "engine": "20.10.24", "date": "2026-11-29T10:00:00+00:00"}
 

@@ -1,6 +1,7 @@
 """A pull's tag is the run's only when the pull made it; read from the answer the engine streams."""
 
-from verify_tutorial.proxy import _PULLED, Recorded, _Watch
+from verify_tutorial.engines.docker.journal import Recorded
+from verify_tutorial.engines.docker.policy import _PULLED, _Watch
 
 
 def feed(*pieces: bytes) -> Recorded:

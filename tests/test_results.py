@@ -3,7 +3,7 @@
 import hashlib
 import json
 
-from verify_tutorial.results import (
+from verify_tutorial.reporting.results import (
     SCHEMA_VERSION,
     Result,
     RunInfo,

@@ -19,11 +19,11 @@ import pytest
 from conftest import run_verifier, start_verifier
 
 from verify_tutorial import errors, services
-from verify_tutorial.blocks import Block, Options
-from verify_tutorial.options import skip_reason
-from verify_tutorial.results import Result, Status
-from verify_tutorial.run import Verifier
-from verify_tutorial.settings import load
+from verify_tutorial.config import load
+from verify_tutorial.document.model import Block, Options
+from verify_tutorial.reporting.results import Result, Status
+from verify_tutorial.requirements import skip_reason
+from verify_tutorial.verifier import Verifier
 
 # Started by the page's service: detaches into a session of its own and records its pid
 # where the test can find it, then says how the page reaches it.
@@ -44,6 +44,7 @@ def make_site(tmp_path: Path, page: str, start: str = START, check: str | None =
         engine = "none"
         results_dir = "build"
         default_timeout = 60
+        requirements = ["registry"]
 
         [services.registry]
         start = "bash start.sh"
@@ -186,13 +187,13 @@ def test_settings_name_services_after_requirements(tmp_path):
     path.write_text('[services.postgres]\nstart = "x"\n')
     with pytest.raises(errors.VerifyError, match=r"\[services.postgres\]: name it after the requirement"):
         load(path)
-    path.write_text("[services.registry]\ncheck = 'x'\n")
+    path.write_text("requirements = ['registry']\n[services.registry]\ncheck = 'x'\n")
     with pytest.raises(errors.VerifyError, match="needs start ="):
         load(path)
-    path.write_text('[services.registry]\nstart = "x"\nstop = "y"\n')
+    path.write_text('requirements = ["registry"]\n[services.registry]\nstart = "x"\nstop = "y"\n')
     with pytest.raises(errors.VerifyError, match="unknown key stop"):
         load(path)
-    path.write_text('[services.slurm]\nstart = "bash s.sh"\n')
+    path.write_text('requirements = ["slurm"]\n[services.slurm]\nstart = "bash s.sh"\n')
     assert load(path).services["slurm"].start == "bash s.sh"
 
 
@@ -237,7 +238,7 @@ def test_versions_are_asked_once_and_only_for_what_a_block_required(tmp_path):
     counter = tmp_path / "asked"
     path = tmp_path / "verify.toml"
     path.write_text(
-        'engine = "none"\n[versions]\n'
+        'engine = "none"\nrequirements = ["apptainer", "slurm"]\n[versions]\n'
         f"apptainer = \"echo . >> {counter}; echo 'apptainer version 1.4.5'; echo 'run in a container'\"\n"
         f'slurm = "echo . >> {counter}; exit 1"\n'
     )

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from verify_tutorial.shell import HEAD_BYTES, TAIL_BYTES, PageShell
+from verify_tutorial.execution.shell import HEAD_BYTES, TAIL_BYTES, PageShell
 
 
 @pytest.fixture

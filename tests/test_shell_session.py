@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from verify_tutorial.shell import PageShell
+from verify_tutorial.execution.shell import PageShell
 
 
 @pytest.fixture

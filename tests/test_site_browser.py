@@ -22,8 +22,8 @@ import zipfile
 import pytest
 from conftest import ROOT, browser_binary
 
-from verify_tutorial.collect import collect_page
-from verify_tutorial.results import Result, RunInfo, Status, write_results
+from verify_tutorial.parsing.pages import collect_page
+from verify_tutorial.reporting.results import Result, RunInfo, Status, write_results
 
 pytestmark = pytest.mark.browser
 

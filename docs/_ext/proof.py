@@ -20,9 +20,10 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from verify_tutorial import results
-from verify_tutorial.collect import CONSOLE_LANGUAGES, collect_page
-from verify_tutorial.results import Status, page_digest
+from verify_tutorial.document.model import Dialect
+from verify_tutorial.parsing.pages import collect_page
+from verify_tutorial.reporting import results
+from verify_tutorial.reporting.results import Status, page_digest
 
 logger = logging.getLogger(__name__)
 
@@ -121,20 +122,26 @@ def badge(status: str, text: str) -> nodes.container:
     return box
 
 
+def dialect(app: Sphinx) -> Dialect:
+    """The pages' console languages as the verifier's configuration gives them."""
+    languages = app.config.proof_console_languages
+    return Dialect(frozenset(languages)) if languages else Dialect()
+
+
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     found = app.env.proof_results
     source = Path(app.env.doc2path(app.env.docname))
     page = repo_page(app, source)
     entries = [e for e in found.get("commands", ()) if e["page"] == page]
     try:
-        blocks = collect_page(source, shown_as=page)
+        blocks = collect_page(source, shown_as=page, dialect=dialect(app))
     except Exception as error:  # the verifier reports malformed blocks itself; keep the build going
         logger.warning("proof: %s", error, location=app.env.docname)
         return
     by_fence = {b.line: b for b in blocks}
     counts: Counter[str] = Counter()
     for node in list(doctree.findall(nodes.literal_block)):
-        if node.get("language") not in CONSOLE_LANGUAGES:
+        if node.get("language") not in dialect(app).console_languages:
             continue
         block = by_fence.get(node.line)  # MyST gives a fenced block the line of its opening fence
         lines = {c.line for c in block.commands} if block else set()
@@ -215,6 +222,7 @@ class ProofSummary(SphinxDirective):
 def setup(app: Sphinx) -> dict:
     app.add_config_value("proof_results", ["../build/verify/results.json"], "env", types=(str, list))
     app.add_config_value("proof_root", "..", "env")  # the verifier names pages relative to this
+    app.add_config_value("proof_console_languages", [], "env")  # empty: the verifier's default
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("doctree-read", on_doctree_read)

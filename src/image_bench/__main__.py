@@ -20,10 +20,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verify_tutorial.engine import check_buildkit, connect
+from verify_tutorial.config import load
+from verify_tutorial.engines.docker.client import check_buildkit, connect
 from verify_tutorial.errors import VerifyError
-from verify_tutorial.run import Verifier
-from verify_tutorial.settings import load
+from verify_tutorial.verifier import Verifier
 
 from . import caches, gpu_image, shell_cost, store
 from .errors import BenchError

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from verify_tutorial.shell import PageShell
+from verify_tutorial.execution.shell import PageShell
 
 from .errors import BenchError
 

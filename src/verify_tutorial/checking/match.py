@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from .blocks import ELLIPSIS
+from ..document.console import ELLIPSIS
 from .normalize import Rule, normalize_lines, same
 
 # An expected line left unmatched costs more than an extra real line, so that among

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from .blocks import ELLIPSIS, PROMPT, Block, Command
-from .collect import collect_page
-from .errors import MalformedBlock, UnsafeAccept
-from .match import matches
+from ..checking.match import matches
+from ..checking.normalize import Rule
+from ..document.console import ELLIPSIS, PROMPT
+from ..document.model import PLAIN, Block, Command, Dialect
+from ..errors import MalformedBlock, UnsafeAccept
+from ..parsing.pages import collect_page
 
 Change = tuple[Block, Command, list[str]]  # a block, one of its commands, the command's real output
 
@@ -40,7 +42,12 @@ class Written(NamedTuple):
     sha256: str  # hex digest of the bytes written, so a results file can name the page as it now is
 
 
-def rewrite(changes: list[Change], show: Callable[[str], object] = print) -> list[Written]:
+def rewrite(
+    changes: list[Change],
+    show: Callable[[str], object] = print,
+    dialect: Dialect = PLAIN,
+    rules: tuple[Rule, ...] = (),
+) -> list[Written]:
     """Write each command's real output into its page; show each page's diff before writing it.
 
     Raises UnsafeAccept, having written no page, when any change would alter a
@@ -49,7 +56,7 @@ def rewrite(changes: list[Change], show: Callable[[str], object] = print) -> lis
     by_file: dict[Path, dict[int, Change]] = {}
     for change in changes:
         by_file.setdefault(change[0].path, {})[change[1].line] = change
-    plans = [(path, *_plan(path, list(file_changes.values()))) for path, file_changes in by_file.items()]
+    plans = [(path, *_plan(path, list(f.values()), dialect, rules)) for path, f in by_file.items()]
     written = []
     for path, old, new in plans:
         if new == old:
@@ -60,12 +67,12 @@ def rewrite(changes: list[Change], show: Callable[[str], object] = print) -> lis
     return written
 
 
-def accepted_output(expected: list[str], actual: list[str]) -> list[str]:
+def accepted_output(expected: list[str], actual: list[str], rules: tuple[Rule, ...] = ()) -> list[str]:
     """What accept mode writes for one command; it always matches `actual`."""
-    return [line for line, _real in _accepted(expected, actual)]
+    return [line for line, _real in _accepted(expected, actual, rules)]
 
 
-def _accepted(expected: list[str], actual: list[str]) -> list[tuple[str, bool]]:
+def _accepted(expected: list[str], actual: list[str], rules: tuple[Rule, ...]) -> list[tuple[str, bool]]:
     """The lines to write, each marked True when it comes from the real output.
 
     Expected output that still matches stays verbatim. Otherwise each '...'
@@ -74,50 +81,52 @@ def _accepted(expected: list[str], actual: list[str]) -> list[tuple[str, bool]]:
     they still match, else the real ones), middle lines stay where they still
     occur in order, and the rest is the real output.
     """
-    if matches(expected, actual):
+    if matches(expected, actual, rules):
         return [(line, False) for line in expected]
     real = [(line, True) for line in actual]
-    kept = _kept(expected, actual)
+    kept = _kept(expected, actual, rules)
     # Normalizing can depend on neighbouring lines, so check the whole; the real output always matches.
-    return kept if kept and matches([line for line, _ in kept], actual) else real
+    return kept if kept and matches([line for line, _ in kept], actual, rules) else real
 
 
-def _kept(expected: list[str], actual: list[str]) -> list[tuple[str, bool]]:
+def _kept(expected: list[str], actual: list[str], rules: tuple[Rule, ...]) -> list[tuple[str, bool]]:
     """Expected output, its elisions kept and its stale lines made real; [] when they cannot be aligned."""
     marks = [i for i, line in enumerate(expected) if line.strip() == ELLIPSIS]
     if not marks:
-        return [_keep(*pair) for pair in zip(expected, actual, strict=True)] if len(expected) == len(actual) else []
+        return (
+            [_keep(*pair, rules) for pair in zip(expected, actual, strict=True)] if len(expected) == len(actual) else []
+        )
     head, tail = marks[0], len(expected) - marks[-1] - 1
     end = len(actual) - tail  # where the tail starts in the real output
     if head >= end:
         return []
-    kept = [_keep(want, got) for want, got in zip(expected[:head], actual[:head], strict=True)]
+    kept = [_keep(want, got, rules) for want, got in zip(expected[:head], actual[:head], strict=True)]
     kept.append((expected[marks[0]], False))
     at = head
     for mark, next_mark in itertools.pairwise(marks):
         group = expected[mark + 1 : next_mark]
-        found = _find(group, actual, at, end)
+        found = _find(group, actual, at, end, rules)
         if found is not None:  # else the previous '...' covers these lines too
             kept += [(line, False) for line in group]
             kept.append((expected[next_mark], False))
             at = found + len(group)
-    kept += [_keep(want, got) for want, got in zip(expected[marks[-1] + 1 :], actual[end:], strict=True)]
+    kept += [_keep(want, got, rules) for want, got in zip(expected[marks[-1] + 1 :], actual[end:], strict=True)]
     return kept
 
 
-def _keep(want: str, got: str) -> tuple[str, bool]:
-    return (want, False) if matches([want], [got]) else (got, True)
+def _keep(want: str, got: str, rules: tuple[Rule, ...]) -> tuple[str, bool]:
+    return (want, False) if matches([want], [got], rules) else (got, True)
 
 
-def _find(group: list[str], actual: list[str], start: int, end: int) -> int | None:
+def _find(group: list[str], actual: list[str], start: int, end: int, rules: tuple[Rule, ...]) -> int | None:
     """Where the lines of group first occur together in actual[start:end]."""
     for i in range(start, end - len(group) + 1):
-        if matches(group, actual[i : i + len(group)]):
+        if matches(group, actual[i : i + len(group)], rules):
             return i
     return None
 
 
-def _plan(path: Path, changes: list[Change]) -> tuple[bytes, bytes]:
+def _plan(path: Path, changes: list[Change], dialect: Dialect, rules: tuple[Rule, ...]) -> tuple[bytes, bytes]:
     """The page's bytes now and after the changes; raises UnsafeAccept before anything is written."""
     old = path.read_bytes()
     name = changes[0][0].name
@@ -127,9 +136,9 @@ def _plan(path: Path, changes: list[Change]) -> tuple[bytes, bytes]:
     lines = old.splitlines(keepends=True)  # bytes split only at \r\n, \r and \n, as markdown-it does
     # Bottom-up, so earlier line numbers stay valid.
     for block, command, actual in sorted(changes, key=lambda change: change[1].line, reverse=True):
-        if matches(command.expected, actual):
+        if matches(command.expected, actual, rules):
             continue
-        replacement = _accepted(command.expected, actual)
+        replacement = _accepted(command.expected, actual, rules)
         for number, (line, real) in enumerate(replacement, start=1):
             problem = _unsafe(line) if real else None
             if problem:
@@ -143,7 +152,7 @@ def _plan(path: Path, changes: list[Change]) -> tuple[bytes, bytes]:
             (f"{block.indent}{line}" if line else block.indent.rstrip()).encode() + eol for line, _ in replacement
         ]
     new = b"".join(lines)
-    _check_reads_back(path, name, old, new, changes)
+    _check_reads_back(path, name, old, new, changes, dialect, rules)
     return old, new
 
 
@@ -168,18 +177,20 @@ def _ending(line: bytes) -> bytes:
     return line[len(line.rstrip(b"\r\n")) :]
 
 
-def _check_reads_back(path: Path, name: str, old: bytes, new: bytes, changes: list[Change]) -> None:
+def _check_reads_back(
+    path: Path, name: str, old: bytes, new: bytes, changes: list[Change], dialect: Dialect, rules: tuple[Rule, ...]
+) -> None:
     """The new page must hold the same commands, now showing output that matches the real one."""
     try:
-        before = [command for block in collect_page(path, name, old) for command in block.commands]
-        after = [command for block in collect_page(path, name, new) for command in block.commands]
+        before = [command for block in collect_page(path, name, old, dialect) for command in block.commands]
+        after = [command for block in collect_page(path, name, new, dialect) for command in block.commands]
     except MalformedBlock as error:
         raise UnsafeAccept(f"{error} (in the accepted page); nothing was written") from None
     if [command.text for command in before] != [command.text for command in after]:
         raise UnsafeAccept(f"{name}: the accepted output would change the page's commands; nothing was written")
     index = {command.line: i for i, command in enumerate(before)}
     for _block, command, actual in changes:
-        if command.line not in index or not matches(after[index[command.line]].expected, actual):
+        if command.line not in index or not matches(after[index[command.line]].expected, actual, rules):
             raise UnsafeAccept(
                 f"{name}:{command.line}: the output would not read back as it ran; "
                 "nothing was written; edit this output by hand"

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
-from .blocks import Block, Command
-from .match import matches, unified_diff
-from .normalize import clean
-from .results import Result, Status
-from .services import RunningService
+from ..checking.match import matches, unified_diff
+from ..checking.normalize import Rule, clean
+from ..document.model import Block, Command
+from ..reporting.results import Result, Status
 from .shell import Outcome, PageShell
+
+# What a page learns from its engine: whether a command needs a terminal, and
+# whether its output is the engine refusing a name that is taken.
+WantsTerminal = Callable[[str], bool]
+Collision = Callable[[str], "str | None"]
+
+
+class Stoppable(Protocol):
+    def stop(self) -> list[str]: ...
 
 
 class StepFailed(Exception):
@@ -25,48 +33,16 @@ class StepFailed(Exception):
         self.collision = collision  # "container name dp", when the engine refused a taken name
 
 
-# How the engine refuses a name that is taken (containers; networks and volumes differ).
-_NAME_CONFLICT = re.compile(
-    r'Conflict\. The (?P<kind>container) name "/(?P<name>[^"]+)" is already in use'
-    r"|network with name (?P<network>\S+) already exists"
-)
-
-
-def name_collision(output: str) -> str | None:
-    match = _NAME_CONFLICT.search(output)
-    if match is None:
-        return None
-    if match["network"]:
-        return f"network name {match['network']}"
-    return f"container name {match['name']}"
-
-
 # The caller's settings that would change what commands do or print.
 UNSET = ("CDPATH", "PYTHONPATH", "LANGUAGE", "ENV", "BASH_ENV", "PROMPT_COMMAND", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
 
 
 def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a page's commands see: the user's PATH and tools, made
-    deterministic the way a fresh terminal on a build machine would be."""
-    env = dict(os.environ)
-    for name in (
-        "CDPATH",
-        "PYTHONPATH",
-        "LANGUAGE",
-        "ENV",
-        "BASH_ENV",
-        "PROMPT_COMMAND",
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
-    ):
-        env.pop(name, None)
-    # The docker CLI finds its plugins (buildx) and contexts in the user's config;
-    # keep pointing there, since HOME becomes the page's own.
-    user_docker_config = Path(env.get("HOME", "~")).expanduser() / ".docker"
-    if "DOCKER_CONFIG" not in env and user_docker_config.is_dir():
-        env["DOCKER_CONFIG"] = str(user_docker_config)
+    deterministic the way a fresh terminal on a build machine would be; `extra`
+    (the engine's variables, say) last."""
+    env = {name: value for name, value in os.environ.items() if name not in UNSET}
     env.update(
-        DOCKER_BUILDKIT="1",  # for Docker clients before 23; later ones always use BuildKit
-        BUILDKIT_PROGRESS="plain",  # line-by-line build logs, streamable and readable
         NO_COLOR="1",
         COLUMNS="120",
         LC_ALL="C.UTF-8",
@@ -81,8 +57,20 @@ def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 class PageRun:
     """The live state of one page being verified."""
 
-    def __init__(self, project: Path | None, display: str, env: dict[str, str], tmp: Path):
+    def __init__(
+        self,
+        project: Path | None,
+        display: str,
+        env: dict[str, str],
+        tmp: Path,
+        wants_terminal: WantsTerminal = lambda command: False,
+        collision: Collision = lambda output: None,
+        rules: tuple[Rule, ...] = (),
+    ):
         self.display = display
+        self.wants_terminal = wants_terminal
+        self.collision = collision
+        self.rules = rules  # the project's own normalizers
         self.tmp = tmp  # the page's own, removed by close()
         self.workdir = self.tmp / (project.name if project else "work")
         if project:
@@ -94,7 +82,7 @@ class PageRun:
         self.env = {**env, "HOME": str(home)}
         self._shells: dict[str, PageShell] = {}
         self.failed_at: str | None = None
-        self.services: list[RunningService] = []  # started for this page, stopped by close()
+        self.services: list[Stoppable] = []  # started for this page, stopped by close()
 
     def shell(self, session: str) -> PageShell:
         if session not in self._shells:
@@ -121,7 +109,7 @@ class PageRun:
             command.text,
             timeout=timeout,
             stdin=block.options.stdin,
-            use_pty=block.options.pty or _wants_terminal(command.text),
+            use_pty=block.options.pty or self.wants_terminal(command.text),
             on_output=on_output,
         )
         actual = clean(outcome.output)
@@ -136,7 +124,7 @@ class PageRun:
             expected=command.expected,
             actual=actual,
         )
-        problem = self._problem(block, command, outcome, actual)
+        problem = self._problem(block, command, outcome, actual, self.rules)
         if problem == "output" and accept:
             result.status, problem = Status.ACCEPTED, None
         if problem is None:
@@ -149,7 +137,7 @@ class PageRun:
         # The block ends here: its teardown still runs, and cannot hide this failure.
         with contextlib.suppress(StepFailed):
             result.hidden_duration += self._teardown(shell, block, timeout, command.line)
-        raise StepFailed(result, self._report(where, command, result), name_collision(outcome.output))
+        raise StepFailed(result, self._report(where, command, result, self.rules), self.collision(outcome.output))
 
     def _teardown(self, shell: PageShell, block: Block, timeout: float, line: int) -> float:
         return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in block.options.teardown)
@@ -178,14 +166,16 @@ class PageRun:
         return outcome.duration
 
     @staticmethod
-    def _problem(block: Block, command: Command, outcome: Outcome, actual: list[str]) -> str | None:
+    def _problem(
+        block: Block, command: Command, outcome: Outcome, actual: list[str], rules: tuple[Rule, ...]
+    ) -> str | None:
         if outcome.timed_out:
             return "timeout"
         if outcome.waiting_for_input:
             return "input"
         if outcome.status != block.options.exit:
             return "exit"
-        if not matches(command.expected, actual):
+        if not matches(command.expected, actual, rules):
             return "output"
         return None
 
@@ -201,22 +191,12 @@ class PageRun:
         return "output differs from the page"
 
     @staticmethod
-    def _report(where: str, command: Command, result: Result) -> str:
+    def _report(where: str, command: Command, result: Result, rules: tuple[Rule, ...]) -> str:
         lines = [
             f"{where}: {result.reason}",
             f"  $ {command.text}",
             f"  exit status {result.exit_status}, {result.duration:.1f} s",
         ]
         if result.expected != result.actual:
-            lines.append(unified_diff(result.expected, result.actual, where))
+            lines.append(unified_diff(result.expected, result.actual, where, rules))
         return "\n".join(lines)
-
-
-def _wants_terminal(command: str) -> bool:
-    """`docker exec -it` / `docker run -it` fail without a terminal, as for a reader with none."""
-    words = command.split()
-    return (
-        any(w in ("-it", "-ti", "--tty", "-t") for w in words)
-        and any(w in ("exec", "run") for w in words)
-        and not any(w in ("-d", "-dt", "-td", "--detach") for w in words)
-    )

@@ -16,19 +16,23 @@ ends those processes the same way.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ServiceFailed
+from ..errors import ServiceFailed
+from ..execution import procfs
+from ..execution.answer import shell_answer
+from ..execution.identity import dead_temp_dirs
 
 MARKER = "VERIFY_SERVICE_DIR"
+# In the names of service folders (RunIdentity.temp_dir(folder_purpose(NAME))), for the reaper.
+SERVICE_DIR = "-service-"
 # What a service may not set for the page: it would steer the page around the proxy or the shell.
 _PROTECTED = ("PATH", "HOME", "DOCKER_", "VERIFY_", "LD_", "BASH_", "PYTHON")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -46,23 +50,6 @@ class Service:
     def can_start(self, cwd: Path) -> bool:
         """Whether its check passes here (no check: always)."""
         return self.check is None or shell_answer(self.check, cwd) is not None
-
-
-def shell_answer(command: str, cwd: Path, env: dict[str, str] | None = None) -> str | None:
-    """What a short shell command prints, or None when it fails or takes over a minute."""
-    try:
-        done = subprocess.run(
-            ["bash", "-c", command],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except subprocess.TimeoutExpired:
-        return None
-    return done.stdout if done.returncode == 0 else None
 
 
 @dataclass
@@ -119,41 +106,30 @@ def stop_folder(folder: Path) -> list[str]:
     ended: list[str] = []
     pids = marked_processes(folder)
     for pid in pids:
-        ended.append(_name(pid))
-        _signal(pid, signal.SIGTERM)
+        ended.append(procfs.command_name(pid))
+        procfs.send(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE
     while pids and time.monotonic() < deadline:
         time.sleep(0.1)
         pids = marked_processes(folder)
     for pid in pids:
-        _signal(pid, signal.SIGKILL)
+        procfs.send(pid, signal.SIGKILL)
     shutil.rmtree(folder, ignore_errors=True)
     return sorted(set(ended))
 
 
 def marked_processes(folder: Path) -> list[int]:
     """Processes whose environment names this service folder (those we may read)."""
-    wanted = f"{MARKER}={folder}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue  # gone, or not ours to read (so not started by us)
-        if wanted in environ.split(b"\0"):
-            found.append(int(entry.name))
-    return found
+    return procfs.processes_with_variable(f"{MARKER}={folder}".encode())
 
 
-def _signal(pid: int, number: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, number)
+def folder_purpose(name: str) -> str:
+    return f"service-{name}"
 
 
-def _name(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
-    except OSError:
-        return str(pid)
+def reap(say: Callable[[str], None]) -> None:
+    """End what the services of runs whose process is gone still run, and remove their folders."""
+    for path in dead_temp_dirs():
+        if SERVICE_DIR in path.name:
+            ended = stop_folder(path)
+            say(f"reaped an earlier run's service folder {path}" + (f", ending {', '.join(ended)}" if ended else ""))

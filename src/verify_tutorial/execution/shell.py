@@ -73,6 +73,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import procfs
+
 # Output kept per command: its start and its end, enough to match a page's
 # excerpt and to show a failure, without holding a 50 MB log in memory.
 HEAD_BYTES = 64 * 1024
@@ -114,57 +116,8 @@ _SKIP_VARIABLES = (
     "HISTCMD|EPOCHREALTIME|EPOCHSECONDS|SHELLOPTS|DIRSTACK|COMP_*|PWD|_|__verify_*"
 )
 
-# Run by the shell at its start, and again, after its saved state, when it has
-# replaced itself. It reports "p PID" when ready; each command "d STATUS" when
-# done, or "x STATUS" when it left the shell (which then saved its state to
-# state.sh and became a fresh bash reading the same instructions).
-_SETUP = r"""
-__verify_pid=$BASHPID
-__verify_dir=@DIR@
-BASH_ARGV0=bash
-__verify_command=@COMMAND@ __verify_output=@OUTPUT@
-__verify_go() { __verify_busy=1; return "$1"; }
-__verify_go_tty() { __verify_busy=1 __verify_tty=1 __verify_term=${TERM-__verify_none}; return "$1"; }
-__verify_done() {
-  __verify_busy= __verify_tty=
-  \builtin disown -a
-  \builtin printf 'd %s\n' "$1" >&251
-}
-__verify_interrupt() { if [[ -n ${__verify_busy-} ]]; then \builtin exit 130; fi; }
-__verify_save() {
-  \builtin printf 'cd -- %q\n' "$PWD"
-  \builtin compgen -v >|"$__verify_dir/names"
-  \builtin mapfile -t __verify_names <"$__verify_dir/names"
-  for __verify_name in "${__verify_names[@]}"; do
-    case $__verify_name in @SKIP@) continue ;; esac
-    \builtin declare -p "$__verify_name"
-  done
-  \builtin declare -f
-  \builtin alias -p
-  \builtin shopt -p
-  \builtin trap -p
-  \builtin set +o
-  case $__verify_flags in *e*) \builtin echo 'set -e' ;; esac
-  case $__verify_flags in *u*) \builtin echo 'set -u' ;; esac
-  case $__verify_flags in *x*) \builtin echo 'set -x' ;; esac
-}
-__verify_exit() {
-  __verify_status=$? __verify_flags=$-
-  \builtin set +eux
-  if [[ $BASHPID != "$__verify_pid" || -z ${__verify_busy-} ]]; then return 0; fi
-  \builtin trap '' URG  # more interrupts would cut the saving short
-  if [[ -n ${__verify_tty-} ]]; then
-    if [[ $__verify_term == __verify_none ]]; then \builtin unset TERM; else TERM=$__verify_term; fi
-  fi
-  __verify_save >|"$__verify_dir/state.sh" 2>/dev/null
-  \builtin printf 'x %s\n' "$__verify_status" >&251
-  \builtin trap - URG  # (ignored by default, and trappable again in the next shell)
-  \builtin exec @BASH@ --noprofile --norc /dev/fd/250 </dev/null >&252 2>&252
-}
-\builtin trap __verify_exit EXIT
-\builtin trap __verify_interrupt URG
-\builtin printf 'p %s\n' "$BASHPID" >&251
-"""
+# The shell's own set-up, run at its start (see the comments in that file).
+_SETUP = (Path(__file__).parent / "bash_setup.sh").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -598,10 +551,10 @@ class _Bash:
     def _leftovers(self) -> list[tuple[int, int]]:
         """(pid, process group) of every live process under the shell and the leader."""
         found = []
-        todo = [pid for pid in _children(self.session) if pid != self.pid] + _children(self.pid)
+        todo = [pid for pid in procfs.children(self.session) if pid != self.pid] + procfs.children(self.pid)
         while todo:
             pid = todo.pop()
-            stat = _stat(pid)
+            stat = procfs.stat(pid)
             if stat is None:
                 continue
             state, group, session = stat
@@ -609,7 +562,7 @@ class _Bash:
                 continue
             if state not in "ZX":
                 found.append((pid, group))
-            todo += _children(pid)
+            todo += procfs.children(pid)
         return found
 
     def settle(self, ending: str | None) -> None:
@@ -656,8 +609,8 @@ def _shut_down(leader: subprocess.Popen[bytes], session: int, fds: list[int], pi
 def _kill_session(session: int, spare: int) -> None:
     for _ in range(100):
         members = []
-        for pid in _all_pids():
-            stat = _stat(pid)
+        for pid in procfs.all_pids():
+            stat = procfs.stat(pid)
             if pid != spare and stat is not None and stat[2] == session and stat[0] not in "ZX":
                 members.append(pid)
         if not members:
@@ -666,47 +619,6 @@ def _kill_session(session: int, spare: int) -> None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
-
-
-def _all_pids() -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
-
-
-def _read(path: str) -> bytes:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 65536)
-    finally:
-        os.close(fd)
-
-
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(state, process group, session) of a process, or None once it is gone."""
-    try:
-        stat = _read(f"/proc/{pid}/stat")
-    except OSError:
-        return None
-    fields = stat[stat.rindex(b")") + 2 :].split()
-    return fields[0].decode(), int(fields[2]), int(fields[3])
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(child) for child in _read(f"/proc/{pid}/task/{pid}/children").split()]
-    except FileNotFoundError:
-        if os.path.exists(f"/proc/{pid}"):  # a kernel without the children file: look at every process
-            return [child for child in _all_pids() if _parent(child) == pid]
-        return []
-    except OSError:
-        return []
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        stat = _read(f"/proc/{pid}/stat")
-    except OSError:
-        return None
-    return int(stat[stat.rindex(b")") + 2 :].split()[1])
 
 
 _PR_SET_CHILD_SUBREAPER = 36
@@ -746,10 +658,10 @@ def _reads_terminal(session: int, tty: str) -> bool:
     client always reads its terminal, so there the prompt and the quiet decide.)
     The shell itself counts: `read -p` is a builtin.
     """
-    for pid in _all_pids():
+    for pid in procfs.all_pids():
         tasks = []
         with contextlib.suppress(OSError, ValueError):  # gone meanwhile
-            stat = _stat(pid)
+            stat = procfs.stat(pid)
             if stat is not None and stat[2] == session:
                 tasks = list(Path(f"/proc/{pid}/task").iterdir())
         for task in tasks:

@@ -1,5 +1,5 @@
 """One verify run as one object: settings, capabilities, the pages read once, the
-skip decisions, the preflight, the engine profile, the results.
+skip decisions, the preflight, the engine, the services, the results.
 
 The CLI builds it from its own options, checks what it can before anything runs,
 and hands it to pytest; run by pytest alone (the entry point), the plugin builds
@@ -11,15 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import accept, engine, results, services
-from .blocks import Block, Command
-from .collect import collect_page
-from .engine_session import Profile, profile_for
+from . import services
+from .config import Settings
+from .document.model import Block, Command
+from .engines import engine_for
+from .engines.base import Engine
 from .errors import NoBlocks, PageNotText, UnsafeAccept, VerifyError
-from .options import capabilities, skip_reason
-from .results import Result
-from .runner import PageRun, shell_environment
-from .settings import Settings
+from .execution.answer import shell_answer
+from .execution.identity import RunIdentity
+from .execution.page import PageRun, shell_environment
+from .parsing.pages import collect_page
+from .reporting import accept, results
+from .reporting.results import Result
+from .requirements import capabilities, skip_reason
 
 Say = Callable[[str], None]
 
@@ -28,14 +32,16 @@ class Verifier:
     def __init__(
         self,
         settings: Settings,
-        target: str = "cpu",
+        target: str | None = None,
         allow: Iterable[str] = (),
         accept: bool = False,
         wait: bool = True,
     ):
         self.settings = settings
-        self.target = target
-        self.available = capabilities(target, list(allow))
+        self.target = _chosen_target(settings, target)
+        allow = list(allow)
+        _check_allowed(settings, allow)
+        self.available = capabilities(self.target, allow, settings.detect, settings.root)
         # A configured service meets its requirement where it can start.
         self.service_hints: dict[str, str] = {}
         for name, service in settings.services.items():
@@ -45,8 +51,11 @@ class Verifier:
                 self.service_hints[name] = f"{name} cannot start here: {service.check} failed"
         self.accept = accept
         self.wait = wait
-        self.engine: Profile = profile_for(settings.engine, settings.root)
-        self.env = shell_environment()
+        self.identity = RunIdentity.new(settings.root)
+        engine_class = engine_for(settings.engine)
+        _check_reserved(settings, engine_class.reservable)
+        self.engine: Engine = engine_class(self.identity, settings.setup_hint)
+        self.env = shell_environment(self.engine.shell_env())
         self._tools: dict[str, str] = {}  # requirement -> what its [versions] command says; asked once, when used
         self.results: list[Result] = []
         self.results_file = settings.results_dir / results.RESULTS_FILE
@@ -62,7 +71,7 @@ class Verifier:
         page = page.resolve()
         if page not in self._blocks:
             try:
-                self._blocks[page] = collect_page(page, shown_as=self.settings.relative(page))
+                self._blocks[page] = collect_page(page, self.settings.relative(page), dialect=self.settings.dialect)
             except PageNotText as error:
                 self._blocks[page] = error
         found = self._blocks[page]
@@ -74,14 +83,14 @@ class Verifier:
         """Name in a result what besides the engine its block needed, as run."""
         for name in sorted(block.options.requires & set(self.settings.versions)):
             if name not in self._tools:
-                said = services.shell_answer(self.settings.versions[name], self.settings.root, self.env) or ""
+                said = shell_answer(self.settings.versions[name], self.settings.root, self.env) or ""
                 self._tools[name] = "; ".join(line.strip() for line in said.splitlines() if line.strip())
             if self._tools[name]:
                 result.tools[name] = self._tools[name]
         return result
 
     def skip_reason(self, block: Block) -> str | None:
-        return skip_reason(block.options, self.available, self.service_hints)
+        return skip_reason(block.options, self.available, self.service_hints, self.settings.targets)
 
     # -- before anything runs ---------------------------------------------------
     def preflight(self, pages: Iterable[Path] | None, say: Say) -> list[PageNotText]:
@@ -101,8 +110,8 @@ class Verifier:
             where = self.settings.relative(self.settings.pages)
             raise NoBlocks(f"no console blocks in the pages chosen (under {where}/); nothing to verify")
         runnable = [b for b in blocks if self.skip_reason(b) is None]
-        if runnable and self.settings.engine == "docker":
-            engine.check_buildkit(self.env)
+        if runnable:
+            self.engine.check(self.env)
             self.open_engine(say)
             self.engine.ensure_names_free(self._names_wanted(runnable))
         return unreadable
@@ -114,25 +123,30 @@ class Verifier:
                 wanted[(kind, name)] = f"{self.settings.relative(self.settings.source)} [reserved]"
         for block in runnable:
             for command in block.commands:
-                for kind_and_name in engine.names_used(command.text):
+                for kind_and_name in self.engine.names_in(command.text):
                     wanted.setdefault(kind_and_name, f"{self.settings.relative(block.path)}:{command.line}")
         return wanted
 
-    def open_engine(self, say: Say) -> Profile:
+    def open_engine(self, say: Say) -> Engine:
+        """Take hold of the engine, once: dead runs' services end first (a dead run's
+        batch system could still be running jobs that make objects), then the engine
+        reaps what those runs left."""
         if not self.engine.is_open:
-            self.engine.open(wait=self.wait, say=lambda text: say(f"verify-tutorial: {text}"))
+            said = lambda text: say(f"verify-tutorial: {text}")  # noqa: E731
+            services.reap(said)
+            self.engine.open(wait=self.wait, say=said)
         return self.engine
 
     # -- pages at work ----------------------------------------------------------
     def start_page(self, display: str, say: Say, blocks: Iterable[Block] = ()) -> PageRun:
         """A fresh copy of the project for a page, with the services its runnable blocks need."""
-        engine_profile = self.open_engine(say)
-        env = {**self.env, **engine_profile.env()}
+        engine = self.open_engine(say)
+        env = {**self.env, **engine.env()}
         wanted = {r for b in blocks if self.skip_reason(b) is None for r in b.options.requires}
         running: list[services.RunningService] = []
         try:
             for name in sorted(wanted & set(self.settings.services)):
-                folder = engine_profile.identity.temp_dir(f"service-{name}")
+                folder = self.identity.temp_dir(services.folder_purpose(name))
                 say(f"verify-tutorial: starting {name} for {display}")
                 running.append(services.start(self.settings.services[name], folder, self.settings.root, env))
                 env.update(running[-1].env)
@@ -140,8 +154,16 @@ class Verifier:
             for service in running:
                 service.stop()
             raise
-        page_run = PageRun(self.settings.project, display, env, engine_profile.identity.temp_dir("page"))
-        page_run.services = running
+        page_run = PageRun(
+            self.settings.project,
+            display,
+            env,
+            self.identity.temp_dir("page"),
+            wants_terminal=engine.wants_terminal,
+            collision=engine.collision,
+            rules=self.settings.rules,
+        )
+        page_run.services = list(running)
         self.live.append(page_run)
         return page_run
 
@@ -174,7 +196,9 @@ class Verifier:
             self._unaccept("the run was interrupted before it was written into the page")
         elif self.accepted:
             try:
-                written = accept.rewrite(self.accepted, show=say)
+                written = accept.rewrite(
+                    self.accepted, show=say, dialect=self.settings.dialect, rules=self.settings.rules
+                )
             except UnsafeAccept as error:
                 say(f"accept: {error}; no page was rewritten")
                 self.exit_status = self.exit_status or error.exit_code
@@ -184,7 +208,7 @@ class Verifier:
                 digests.update({self.settings.relative(w.path): w.sha256 for w in written})
         # Each page's digest is that of the page as read for this run (or as --accept wrote it),
         # so a page edited while the run went on does not read as verified.
-        run = results.RunInfo(target=self.target, engine=self.engine.version)
+        run = results.RunInfo(target=self.target or "", engine=self.engine.version)
         results.write_results(self.results_file, self.results, run, wall, self.settings.root, digests)
 
     def _unaccept(self, why: str) -> None:
@@ -196,3 +220,31 @@ class Verifier:
 
     def _all_blocks(self) -> list[Block]:
         return [block for found in self._blocks.values() if isinstance(found, list) for block in found]
+
+
+def _chosen_target(settings: Settings, target: str | None) -> str | None:
+    """The target asked for, or the configuration's first; one it does not declare is refused."""
+    if target is None:
+        return next(iter(settings.targets), None)
+    if target not in settings.targets:
+        known = ", ".join(settings.targets) or "none (the configuration declares no [targets])"
+        raise VerifyError(
+            f"--target {target}: not a target of {settings.relative(settings.source)}; use one of {known}"
+        )
+    return target
+
+
+def _check_allowed(settings: Settings, allow: list[str]) -> None:
+    stray = [name for name in allow if name not in settings.requirements]
+    if stray:
+        known = ", ".join(settings.requirements) or "none"
+        raise VerifyError(
+            f"--allow {stray[0]}: not a requirement of {settings.relative(settings.source)}; use one of {known}"
+        )
+
+
+def _check_reserved(settings: Settings, kinds: tuple[str, ...]) -> None:
+    unknown = sorted(set(settings.reserved) - set(kinds))
+    if unknown:
+        use = ", ".join(kinds) or f"nothing: engine {settings.engine} owns no names"
+        raise VerifyError(f"{settings.source}: [reserved] {', '.join(unknown)}: use {use}")

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import EngineBusy
+from ...errors import EngineBusy
 
 WAIT_REPORT_EVERY = 60.0  # seconds between "still waiting" lines
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .blocks import ELLIPSIS
+from ..document.console import ELLIPSIS
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
 
@@ -139,11 +139,6 @@ def normalize_lines(lines: Sequence[str], extra_rules: Iterable[Rule] = ()) -> l
             line = rule.apply(line)
         out.append(line)
     return out
-
-
-def normalize_line(line: str) -> str:
-    """One line on its own, without table context."""
-    return normalize_lines([line])[0]
 
 
 def same(want: str, got: str) -> bool:

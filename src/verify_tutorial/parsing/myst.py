@@ -1,5 +1,11 @@
-"""Find console blocks in MyST pages with myst-parser's own tokenizer
-(reStructuredText pages go to collect_rst).
+"""Find console blocks in MyST pages with the tokenizer MyST itself uses.
+
+myst-parser builds its parser from markdown-it-py and mdit-py-plugins; this
+module builds the same one from the same two packages (the rules that decide
+where blocks start and end: CommonMark, tables, front matter, MyST's own
+blocks and roles, footnotes, and the extensions the pages enable), so reading
+pages needs neither myst-parser nor Sphinx. A test compares the two parsers'
+tokens over every page of the guide.
 
 Tokens carry source line maps, so every command keeps its exact file:line.
 Directives that hold Markdown (tab-set, note, ...) are parsed again with the
@@ -8,24 +14,24 @@ line offset of their body, the way the docutils renderer nests them.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from myst_parser.config.main import MdParserConfig
-from myst_parser.parsers.mdit import create_md_parser
+from markdown_it.rules_block import make_fence_rule
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.myst_blocks import myst_block_plugin
+from mdit_py_plugins.myst_role import myst_role_plugin
 
-from .blocks import Block, split_console
-from .collect_rst import collect_rst
-from .errors import MalformedBlock, PageNotText, UnknownOption
-from .options import MARKER, parse_options
+from ..document.console import split_console
+from ..document.model import Block, Dialect
+from ..document.options import MARKER, parse_options
+from ..errors import MalformedBlock, UnknownOption
 
-CONSOLE_LANGUAGES = frozenset({"console", "shell-session"})
-PAGE_SUFFIXES = (".md", ".rst")  # the page formats collected: MyST and reStructuredText
 CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode"})
 # Directives whose body is not Markdown, so never holds a console block.
 OPAQUE_DIRECTIVES = frozenset({"literalinclude", "math", "raw", "mermaid", "graphviz", "csv-table"})
@@ -41,41 +47,36 @@ MYST_EXTENSIONS = ("colon_fence", "deflist")
 
 
 @cache
-def _parser() -> MarkdownIt:
-    config = MdParserConfig(enable_extensions=set(MYST_EXTENSIONS))
-    return create_md_parser(config, RendererHTML)
+def parser() -> MarkdownIt:
+    """MyST's block structure, as myst_parser.parsers.mdit.create_md_parser makes it
+    for MYST_EXTENSIONS (the rules that only change inline rendering are left out)."""
+    md = (
+        MarkdownIt("commonmark")
+        .enable("table")
+        .use(front_matter_plugin)
+        .use(myst_block_plugin)
+        .use(myst_role_plugin)
+        .use(footnote_plugin, inline=False, move_to_end=False, always_match_refs=True)
+    )
+    if "colon_fence" in MYST_EXTENSIONS:
+        colon_fence = make_fence_rule(markers=(":",), token_type="colon_fence", exact_match=False)
+        alternatives = ["paragraph", "reference", "blockquote", "list", "footnote_def"]
+        md.block.ruler.before("fence", "colon_fence", colon_fence, {"alt": alternatives})
+    if "deflist" in MYST_EXTENSIONS:
+        md.use(deflist_plugin)
+    return md
 
 
-def collect_page(path: Path, shown_as: str | None = None, data: bytes | None = None) -> list[Block]:
-    """Every console block of one page, in source order.
-
-    Errors name the page as `shown_as` (say, relative to the repository) when given.
-    `data` is the page's bytes when the caller already holds them.
-    """
-    name = Path(shown_as or path)
-    data = path.read_bytes() if data is None else data
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise PageNotText(
-            f"{name}: not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}, line {line}); save it as UTF-8"
-        ) from None
-    text = text.removeprefix("\ufeff")  # a byte-order mark would hide a fence on the first line
-    if path.suffix == ".rst":
-        blocks = collect_rst(path, name, text, CONSOLE_LANGUAGES)
-    else:
-        blocks = list(_collect(path, name, text, 0, LINE_BREAK.split(text)))
-    digest = hashlib.sha256(data).hexdigest()
-    for block in blocks:
-        block.shown_as = str(name)
-        block.source_sha256 = digest
-    return blocks
+def collect_myst(path: Path, name: Path, text: str, dialect: Dialect) -> list[Block]:
+    """Every console block of one MyST page, in source order."""
+    return list(_collect(path, name, text, 0, LINE_BREAK.split(text), dialect))
 
 
-def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[str]) -> Iterator[Block]:
+def _collect(
+    path: Path, name: Path, text: str, offset: int, source_lines: list[str], dialect: Dialect
+) -> Iterator[Block]:
     comments: list[tuple[int, str]] = []
-    for token in _parser().parse(text):
+    for token in parser().parse(text):
         if token.type == "myst_line_comment" and token.map is not None:
             first = offset + token.map[0] + 1
             # One token can span several consecutive '%' lines.
@@ -94,7 +95,7 @@ def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[
             )
         language, directive = _language(token.info)
         body_start = offset + token.map[0] + 1  # 0-based line index of the body's first line
-        if language in CONSOLE_LANGUAGES:
+        if language in dialect.console_languages:
             skipped = _skip_directive_options(body) if directive else 0
             lines = body[skipped:]
             first = body_start + skipped + 1
@@ -102,13 +103,13 @@ def _collect(path: Path, name: Path, text: str, offset: int, source_lines: list[
                 path=path,
                 line=offset + token.map[0] + 1,
                 commands=split_console(name, first, lines),
-                options=parse_options(name, comments),
+                options=parse_options(name, comments, dialect.requirements),
                 indent=_prefix_of(source_lines, first - 1, lines[0] if lines else ""),
             )
         elif directive and directive not in CODE_DIRECTIVES | OPAQUE_DIRECTIVES:
             skipped = _skip_directive_options(body)
             nested = "\n" * skipped + "\n".join(body[skipped:]) + "\n"
-            yield from _collect(path, name, nested, body_start, source_lines)
+            yield from _collect(path, name, nested, body_start, source_lines, dialect)
         else:
             _no_pending_options(name, comments)
         comments = []

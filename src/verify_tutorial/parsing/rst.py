@@ -22,8 +22,9 @@ from docutils import frontend, utils
 from docutils.parsers import rst
 from docutils.parsers.rst import Directive, directives
 
-from .blocks import Block, split_console
-from .options import MARKER, parse_options
+from ..document.console import split_console
+from ..document.model import Block, Dialect
+from ..document.options import MARKER, parse_options
 
 CODE_DIRECTIVES = ("code-block", "code", "sourcecode")
 # Sphinx's options for those; their values do not matter here, only that they parse.
@@ -38,11 +39,11 @@ class _Found:
     content: list[str]
 
 
-def collect_rst(path: Path, name: Path, text: str, console_languages: frozenset[str]) -> list[Block]:
+def collect_rst(path: Path, name: Path, text: str, dialect: Dialect) -> list[Block]:
     source_lines = text.splitlines()
     blocks = []
     for found in _code_directives(text):
-        if found.language not in console_languages:
+        if found.language not in dialect.console_languages:
             continue
         first_source = source_lines[found.first - 1] if found.content else ""
         indent = first_source[: len(first_source) - len(first_source.lstrip())]
@@ -51,7 +52,7 @@ def collect_rst(path: Path, name: Path, text: str, console_languages: frozenset[
                 path=path,
                 line=found.line,
                 commands=split_console(name, found.first, found.content),
-                options=parse_options(name, _options_above(source_lines, found.line)),
+                options=parse_options(name, _options_above(source_lines, found.line), dialect.requirements),
                 indent=indent,
             )
         )

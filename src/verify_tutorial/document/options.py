@@ -5,7 +5,7 @@ In MyST, on the comment lines right above a console block:
     % verify: requires=gpu timeout=900
     % verify: setup="docker rm -f dp" stdin="c\\nq\\n"
 
-Keys: requires (gpu, apptainer, registry, slurm, network; comma-separated), skip
+Keys: requires (names the project's configuration declares; comma-separated), skip
 (a reason), timeout (seconds per command), session (a named shell state on the
 page), setup / teardown (hidden commands, repeatable), exit (expected status of
 each command), stdin (scripted input, given through a pty), pty (a flag).
@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import math
 import shlex
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from .blocks import Options
-from .errors import UnknownOption
+from ..errors import UnknownOption
+from .model import Options
 
 MARKER = "verify:"
-KNOWN_REQUIREMENTS = frozenset({"cpu", "gpu", "apptainer", "registry", "slurm", "network"})
-# What --allow may grant; "cpu" and "gpu" come only from --target (a block that
-# shows what a machine without a GPU sees says requires=cpu).
-ALLOWABLE = tuple(sorted(KNOWN_REQUIREMENTS - {"cpu", "gpu"}))
+KEYS = ("requires", "skip", "timeout", "session", "setup", "teardown", "exit", "stdin", "pty")
 
 
-def parse_options(path: Path, comments: list[tuple[int, str]]) -> Options:
-    """Fold "verify:" comment lines (line number, text after '%') into Options."""
+def parse_options(path: Path, comments: list[tuple[int, str]], requirements: frozenset[str] | None = None) -> Options:
+    """Fold "verify:" comment lines (line number, text after '%') into Options.
+    `requirements` is the vocabulary `requires=` may use (None: any name)."""
     options = Options()
     for line, text in comments:
         body = text.strip()
@@ -42,11 +39,11 @@ def parse_options(path: Path, comments: list[tuple[int, str]]) -> Options:
         except ValueError as error:
             raise UnknownOption(f"{where}: cannot read verify options ({error}); check the quotes") from None
         for word in words:
-            options = _apply(options, where, word)
+            options = _apply(options, where, word, requirements)
     return options
 
 
-def _apply(options: Options, where: str, word: str) -> Options:
+def _apply(options: Options, where: str, word: str, requirements: frozenset[str] | None) -> Options:
     key, has_value, value = word.partition("=")
     if key == "pty" and not has_value:
         return replace(options, pty=True)
@@ -54,11 +51,15 @@ def _apply(options: Options, where: str, word: str) -> Options:
         raise UnknownOption(f"{where}: verify option '{word}' needs a value, as in {word}=...")
     if key == "requires":
         wanted = frozenset(filter(None, value.split(",")))
-        unknown = wanted - KNOWN_REQUIREMENTS
+        unknown = wanted - requirements if requirements is not None else frozenset()
         if unknown:
             raise UnknownOption(
                 f"{where}: unknown requirement {', '.join(sorted(unknown))}; "
-                f"use one of {', '.join(sorted(KNOWN_REQUIREMENTS))}"
+                + (
+                    f"use one of {', '.join(sorted(requirements))}, or declare it in the configuration"
+                    if requirements
+                    else "the configuration declares none: add it to requirements (or [targets])"
+                )
             )
         return replace(options, requires=options.requires | wanted)
     if key == "skip":
@@ -89,29 +90,4 @@ def _apply(options: Options, where: str, word: str) -> Options:
         return replace(options, teardown=[*options.teardown, value])
     if key == "stdin":
         return replace(options, stdin=value.replace("\\n", "\n").replace("\\t", "\t"))
-    raise UnknownOption(
-        f"{where}: unknown verify option '{key}'; "
-        "known: requires, skip, timeout, session, setup, teardown, exit, stdin, pty"
-    )
-
-
-def capabilities(target: str, allowed: list[str]) -> set[str]:
-    """What blocks may require here: the target, what --allow grants, what is installed."""
-    found = {"apptainer"} if shutil.which("apptainer") else set()
-    return {target, *allowed, *found}
-
-
-def skip_reason(options: Options, available: set[str], hints: dict[str, str] | None = None) -> str | None:
-    """Why a block with these options does not run here, or None when it does.
-    `hints` says, per requirement, how to meet it where --allow is not the way."""
-    if options.skip:
-        return options.skip
-    missing = sorted(options.requires - available)
-    if "cpu" in missing:
-        return "shows a machine without a GPU (--target cpu)"
-    if "gpu" in missing:
-        return "needs a GPU machine (--target gpu)"
-    if missing:
-        how = (hints or {}).get(missing[0], f"--allow {missing[0]}")
-        return f"needs {', '.join(missing)} ({how})"
-    return None
+    raise UnknownOption(f"{where}: unknown verify option '{key}'; known: {', '.join(KEYS)}")

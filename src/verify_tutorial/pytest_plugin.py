@@ -1,4 +1,4 @@
-"""The pytest layer: pages are files, commands are items; a Verifier (run.py) does the work.
+"""The pytest layer: pages are files, commands are items; a Verifier (verifier.py) does the work.
 
 Registered as a pytest11 entry point, so any project with the package installed
 loads it; it does nothing unless the project configures it ([tool.verify-tutorial]
@@ -9,6 +9,7 @@ already built, so no option is parsed twice and no page read twice.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -17,16 +18,15 @@ from typing import Any
 import pytest
 from _pytest._code.code import TerminalRepr
 
-from .blocks import Block, Command
-from .collect import PAGE_SUFFIXES
+from .config import RUN_OPTIONS, load
+from .config import find as find_settings
+from .document.model import Block, Command
 from .errors import EngineLost, NameTaken, PageNotText, VerifyError
+from .execution.page import PageRun, StepFailed
 from .interrupts import InterruptPolicy
-from .options import ALLOWABLE
-from .results import Result, Status, overhead_line, summary_line
-from .run import Verifier
-from .runner import PageRun, StepFailed
-from .settings import find as find_settings
-from .settings import load
+from .parsing.pages import PAGE_SUFFIXES
+from .reporting.results import Result, Status, overhead_line, summary_line
+from .verifier import Verifier
 
 STREAM_AFTER = 3.0  # seconds; shorter commands print nothing while they run
 
@@ -34,12 +34,9 @@ STREAM_AFTER = 3.0  # seconds; shorter commands print nothing while they run
 def pytest_addoption(parser: pytest.Parser) -> None:
     # Prefixed, since any project with the package installed gets these options.
     group = parser.getgroup("verify-tutorial")
-    group.addoption("--verify-target", choices=("cpu", "gpu"), default="cpu", help="cpu skips GPU steps; gpu runs them")
-    group.addoption(
-        "--verify-allow", action="append", default=[], choices=ALLOWABLE, help="run blocks that need this (repeatable)"
-    )
-    group.addoption("--verify-accept", action="store_true", help="write real output into the pages")
-    group.addoption("--verify-no-wait", action="store_true", help="refuse at once if another run holds the engine")
+    for option in RUN_OPTIONS:
+        extra = option.argparse_extras()
+        group.addoption(f"--verify-{option.name}", action=option.action, help=option.help, **extra)
     group.addoption("--verify-config", help="settings file (default: [tool.verify-tutorial] in pyproject.toml)")
 
 
@@ -80,8 +77,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if source is None:
         return  # installed but not configured for this project: inert
     try:
+        settings = load(source)
+        results_dir = config.getoption("verify_results_dir")
+        if results_dir:
+            settings = dataclasses.replace(settings, results_dir=Path(results_dir).resolve())
         verifier = Verifier(
-            load(source),
+            settings,
             target=config.getoption("verify_target"),
             allow=config.getoption("verify_allow"),
             accept=config.getoption("verify_accept"),
@@ -240,7 +241,7 @@ class CommandItem(pytest.Item):
         during the run, ends the run with its own status instead of a page of errors."""
         where = f"{self.page.display()}:{self.command.line}"
         if not state.verifier.engine.reachable():
-            lost = EngineLost(f"{where}: the Docker engine stopped answering; start it again and rerun")
+            lost = EngineLost(f"{where}: {state.verifier.engine.lost_words()}")
             state.fail_run(lost, self.session)
         elif failure.collision:
             taken = NameTaken(

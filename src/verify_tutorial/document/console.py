@@ -1,12 +1,12 @@
-"""What a console block is made of: commands, expected output, and options."""
+"""Console-session syntax: prompts, continuation lines, here-docs, the "..." line."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MalformedBlock
+from ..errors import MalformedBlock
+from .model import Command
 
 # A prompt is "$ ", optionally after a host or venv label such as "(gpu-host) ".
 # The site's copy button strips the same prompt: docs/conf.py reads PROMPT_TEXT.
@@ -19,47 +19,6 @@ ELLIPSIS = "..."
 HEREDOC_PROMPT = "> "
 # Ends a shell word, for the delimiter of a here-doc.
 _WORD_END = frozenset(" \t;&|<>()")
-
-
-@dataclass
-class Command:
-    line: int  # 1-based line of the prompt in the source file
-    text: str  # the command, continuation lines and here-docs joined with newlines
-    label: str | None  # "(gpu-host)" label without parentheses, if any
-    expected: list[str]  # expected output lines, as the page shows them
-    output_start: int  # 1-based line of the first output line (or where it would go)
-
-
-@dataclass
-class Options:
-    requires: frozenset[str] = frozenset()
-    skip: str | None = None
-    timeout: float | None = None  # seconds per command; None: the configured default
-    session: str = "main"
-    setup: list[str] = field(default_factory=list)
-    teardown: list[str] = field(default_factory=list)
-    exit: int = 0
-    stdin: str | None = None  # scripted input; implies a pty, as for "-it"
-    pty: bool = False
-
-
-@dataclass
-class Block:
-    path: Path
-    line: int  # 1-based line of the opening fence
-    commands: list[Command]
-    options: Options
-    indent: str = ""  # what precedes each of the block's lines in the source: list indent, "> " of a quote
-    shown_as: str = ""  # the page as messages name it; the path when empty
-    source_sha256: str = ""  # digest of the page bytes the block was read from; "" when unknown
-
-    @property
-    def name(self) -> str:
-        return self.shown_as or str(self.path)
-
-    @property
-    def where(self) -> str:
-        return f"{self.name}:{self.line}"
 
 
 def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command]:

@@ -1,12 +1,9 @@
-"""One run's hold on the Docker engine: lock, reaper, proxy, names, clean-up.
+"""Docker as a run's engine: lock, reaper, proxy, names, clean-up (the Engine
+interface of engines/base.py).
 
-session = EngineSession(settings.root)
-session.open(wait=True, say=print)     # connect, lock, reap dead runs, start the proxy
-session.ensure_names_free(wanted)      # every taken name at once, or NameTaken
-env["DOCKER_HOST"] = session.docker_host
-...                                    # the page's commands
-session.clean_up(say)                  # what this run created; nothing else
-session.close()                        # stop the proxy, release the lock
+open() connects, takes the engine's lock, reaps what dead runs left and starts
+the relay; the page's commands reach the engine through the relay only, so what
+they create is recorded and labelled as the run's.
 """
 
 from __future__ import annotations
@@ -15,15 +12,19 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import docker
 import docker.errors
 import requests.exceptions
 
-from . import engine, ownership
-from .enginelock import EngineLock
-from .errors import EngineLost, EngineUnreachable, NameTaken
-from .proxy import DockerProxy
+from ...errors import EngineLost, EngineUnreachable, NameTaken
+from ...execution.identity import RunIdentity
+from . import client, names, removal
+from .journal import IDENTITY, JOURNAL
+from .labels import labels_for
+from .lock import EngineLock
+from .policy import DockerProxy
 
 # What a lost engine looks like from docker-py.
 ENGINE_ERRORS = (requests.exceptions.ConnectionError, docker.errors.DockerException, OSError)
@@ -40,50 +41,13 @@ def upstream_socket() -> str:
     return host[len("unix://") :]
 
 
-class Profile:
-    """What a run's pages work against. This base is for pages of plain shell
-    commands: nothing to connect to, own or clean up. EngineSession is Docker's."""
+class DockerEngine:
+    name: ClassVar[str] = "docker"
+    reservable: ClassVar[tuple[str, ...]] = names.KINDS
 
-    version = "none"
-
-    def __init__(self, clone: Path):
-        self.identity = ownership.RunIdentity.new(clone)
-        self._opened = False
-
-    @property
-    def is_open(self) -> bool:
-        return self._opened
-
-    def open(self, wait: bool, say: Callable[[str], None]) -> None:
-        """Connect and take hold of what the pages need (here: end dead runs' services)."""
-        ownership.reap_services(say)
-        self._opened = True
-
-    def env(self) -> dict[str, str]:
-        """Variables the page's commands need to reach it."""
-        return {}
-
-    def ensure_names_free(self, wanted: dict[tuple[str, str], str]) -> None:
-        """Refuse names the pages create that exist already."""
-
-    def clean_up(self) -> list[str]:
-        """Remove what the run created so far; returns what, as words."""
-        return []
-
-    def reachable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        """Let go of everything open() took."""
-
-
-def profile_for(engine: str, clone: Path) -> Profile:
-    return EngineSession(clone) if engine == "docker" else Profile(clone)
-
-
-class EngineSession(Profile):
-    def __init__(self, clone: Path):
-        super().__init__(clone)
+    def __init__(self, identity: RunIdentity, hint: str = ""):
+        self.identity = identity
+        self.hint = hint  # how this project provisions an engine, for the one-line errors
         self.client: docker.DockerClient | None = None
         self.version = "unknown"
         self._lock: EngineLock | None = None
@@ -102,25 +66,53 @@ class EngineSession(Profile):
         assert self._proxy is not None, "open() first"
         return {"DOCKER_HOST": self._proxy.docker_host}
 
+    def shell_env(self) -> dict[str, str]:
+        env = {
+            "DOCKER_BUILDKIT": "1",  # for Docker clients before 23; later ones always use BuildKit
+            "BUILDKIT_PROGRESS": "plain",  # line-by-line build logs, streamable and readable
+        }
+        # The docker CLI finds its plugins (buildx) and contexts in the user's config;
+        # keep pointing there, since HOME becomes the page's own.
+        user_config = Path(os.environ.get("HOME", "~")).expanduser() / ".docker"
+        if "DOCKER_CONFIG" not in os.environ and user_config.is_dir():
+            env["DOCKER_CONFIG"] = str(user_config)
+        return env
+
+    def check(self, env: dict[str, str]) -> None:
+        client.check_buildkit(env, self.hint)
+
+    def names_in(self, command: str) -> set[tuple[str, str]]:
+        return names.names_used(command)
+
+    def lost_words(self) -> str:
+        return "the Docker engine stopped answering; start it again and rerun"
+
+    def collision(self, output: str) -> str | None:
+        return names.name_collision(output)
+
+    def wants_terminal(self, command: str) -> bool:
+        return names.wants_terminal(command)
+
     def open(self, wait: bool, say: Callable[[str], None]) -> None:
         if self.is_open:
             return
         upstream = upstream_socket()
-        self.client = engine.connect()
+        self.client = client.connect(self.hint)
         info = self.client.info()
         self.version = self.client.version().get("Version", "unknown")
         self._lock = EngineLock(info.get("ID") or upstream, self._holder())
         self._lock.acquire(wait, say)
         try:
-            ownership.reap(self.client, say)
+            removal.reap(self.client, say)
         except ENGINE_ERRORS as error:
             raise EngineLost(f"the engine stopped answering while starting ({_first_line(error)})") from None
         self._proxy_dir = self.identity.temp_dir("proxy")
-        (self._proxy_dir / ownership.IDENTITY).write_text(
+        (self._proxy_dir / IDENTITY).write_text(
             f"{self.identity.run_id}\n{self.identity.describe()}\n", encoding="utf-8"
         )
-        journal = self._proxy_dir / ownership.JOURNAL
-        self._proxy = DockerProxy(self._proxy_dir / "docker.sock", upstream, self.identity.labels, journal).start()
+        journal = self._proxy_dir / JOURNAL
+        labels = labels_for(self.identity)
+        self._proxy = DockerProxy(self._proxy_dir / "docker.sock", upstream, labels, journal).start()
 
     def ensure_names_free(self, wanted: dict[tuple[str, str], str]) -> None:
         """Refuse, listing every one at once, names the pages create that exist and are not ours."""
@@ -131,7 +123,7 @@ class EngineSession(Profile):
             self._claim_image_names()
             return
         listed = "; ".join(f"{kind} '{name}' ({where})" for kind, name, where in taken)
-        commands = " && ".join(_removal_command(kind, name) for kind, name, _ in taken)
+        commands = " && ".join(names.REMOVAL[kind].format(name) for kind, name, _ in taken)
         raise NameTaken(
             f"the guide creates names that already exist and are not this run's: {listed}. "
             f"If they are yours to lose, remove them ({commands}), or rename them; then run again"
@@ -143,7 +135,7 @@ class EngineSession(Profile):
         assert self.client is not None and self._proxy is not None
         recorded = self._proxy.recorded
         try:
-            removed = ownership.remove_recorded(self.client, recorded, self.identity.run_id)
+            removed = removal.remove_recorded(self.client, recorded, self.identity.run_id)
         except ENGINE_ERRORS as error:
             raise EngineLost(f"the engine stopped answering during clean-up ({_first_line(error)})") from None
         recorded.clear()
@@ -194,15 +186,6 @@ class EngineSession(Profile):
         except docker.errors.NotFound:
             return False
         return True
-
-
-def _removal_command(kind: str, name: str) -> str:
-    return {
-        "container": f"docker rm --force {name}",
-        "image": f"docker image rm {name}",
-        "network": f"docker network rm {name}",
-        "volume": f"docker volume rm {name}",
-    }[kind]
 
 
 def _first_line(error: BaseException) -> str:

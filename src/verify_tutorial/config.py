@@ -1,0 +1,339 @@
+"""The verifier's configuration: one declarative table of keys, each with its type,
+default, check and help. Loading, the error for an unknown key, the reference
+in the docs and the run options of the CLI and the pytest plugin all come from
+the tables below, so none of them can drift from another.
+
+Read from `[tool.verify-tutorial]` in a project's pyproject.toml, or from a
+file of its own (this repository's conf/verify.toml); paths are relative to
+`root`, itself relative to the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .checking.normalize import Rule
+from .document.model import Dialect
+from .engines import ENGINES
+from .errors import VerifyError
+from .parsing.pages import find_pages
+from .services import Service
+
+DEFAULT_FILE = Path("conf/verify.toml")
+TABLE = "verify-tutorial"  # [tool.verify-tutorial] in pyproject.toml
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    source: Path  # the settings file itself
+    pages: Path
+    project: Path | None  # None: each page starts in an empty folder
+    results_dir: Path
+    engine: str
+    default_timeout: float
+    console_languages: frozenset[str]
+    targets: dict[str, str]  # target -> what a block needing it shows, in the configured order
+    requirements: tuple[str, ...]  # what --allow may grant, besides the targets
+    detect: dict[str, str]  # requirement -> command that succeeds where it is met
+    setup_hint: str
+    rules: tuple[Rule, ...]
+    reserved: dict[str, list[str]]
+    services: dict[str, Service]  # by the requirement each satisfies
+    versions: dict[str, str]  # requirement -> command printing what meets it
+
+    @property
+    def dialect(self) -> Dialect:
+        return Dialect(self.console_languages, frozenset(self.targets) | frozenset(self.requirements))
+
+    def all_pages(self) -> list[Path]:
+        """Every page under `pages`, in a stable order."""
+        if not self.pages.is_dir():
+            raise VerifyError(f"no pages at {self.pages}; check 'pages' in {self.source}")
+        return find_pages(self.pages)
+
+    def relative(self, path: Path) -> str:
+        """How reports name a file: relative to the repository when inside it."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+class Invalid(Exception):
+    """A key's value is unusable: the message says what to write instead."""
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    kind: str  # as the reference shows it
+    default: Any
+    help: str
+    parse: Callable[[Any], Any]  # the TOML value -> the setting's value; raises Invalid
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("give a non-empty string")
+    return value
+
+
+def _optional_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid("give a string")
+    return value
+
+
+def _engine(value: Any) -> str:
+    if value not in ENGINES:
+        raise Invalid(f"use one of {', '.join(ENGINES)}")
+    return str(value)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise Invalid("give a positive number of seconds")
+    return float(value)
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and re.fullmatch(r"[\w.-]+", v) for v in value):
+        raise Invalid('give a list of names, as in ["apptainer", "network"]')
+    return tuple(value)
+
+
+def _commands(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise Invalid('give a table of name = "command", as in apptainer = "apptainer --version"')
+    return dict(value)
+
+
+def _targets(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise Invalid('give a table of name = "what a block needing it shows", as in gpu = "needs a GPU machine"')
+    return dict(value)
+
+
+def _rules(value: Any) -> tuple[Rule, ...]:
+    example = '[[rules]] with name = "seed", pattern = "seed \\\\d+", placeholder = "seed <n>"'
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise Invalid(f"give a list of tables: {example}")
+    rules = []
+    for entry in value:
+        if set(entry) != {"name", "pattern", "placeholder"} or not all(isinstance(v, str) for v in entry.values()):
+            raise Invalid(f"each rule has exactly name, pattern and placeholder: {example}")
+        try:
+            rules.append(Rule(entry["name"], re.compile(entry["pattern"]), entry["placeholder"]))
+        except re.error as error:
+            raise Invalid(f"rule {entry['name']}: pattern is not a regular expression ({error})") from None
+    return tuple(rules)
+
+
+def _reserved(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, list) and all(isinstance(n, str) for n in v) for v in value.values()
+    ):
+        raise Invalid('give a table of kind = [names], as in container = ["dp"]')
+    return {kind: list(names) for kind, names in value.items()}
+
+
+def _services(value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise Invalid('a table of tables: [services.NAME] with start = "..."')
+    return value
+
+
+def _languages(value: Any) -> frozenset[str]:
+    return frozenset(_names(value))
+
+
+KEYS: tuple[Key, ...] = (
+    Key("root", "path", ".", "The repository, relative to this file; the other paths are relative to it.", _text),
+    Key("pages", "path", "docs", "The folder of pages (.md and .rst) whose console blocks run.", _text),
+    Key("project", "path", None, "Copied fresh for each page, which runs in the copy; none: an empty folder.", _text),
+    Key("results_dir", "path", "build/verify", "Where results.json and junit.xml go.", _text),
+    Key("engine", "string", "docker", f"What the commands work against: {', '.join(ENGINES)}.", _engine),
+    Key("default_timeout", "seconds", 300, "How long a command may run unless its block says timeout=...", _seconds),
+    Key(
+        "console_languages",
+        "list",
+        sorted(Dialect().console_languages),
+        "The fenced languages that are console sessions.",
+        _languages,
+    ),
+    Key(
+        "targets",
+        "table",
+        {},
+        "The machines --target chooses between (the first is the default), each with what a block "
+        'that requires it shows: gpu = "needs a GPU machine". Blocks for the others are skipped with those words.',
+        _targets,
+    ),
+    Key(
+        "requirements",
+        "list",
+        [],
+        "Other names blocks may require (requires=NAME); --allow NAME grants one.",
+        _names,
+    ),
+    Key(
+        "detect",
+        "table",
+        {},
+        'Requirement = command that succeeds where it is met: apptainer = "command -v apptainer".',
+        _commands,
+    ),
+    Key(
+        "setup_hint",
+        "string",
+        "",
+        "Said after 'no engine reachable': how this project provisions a host.",
+        _optional_text,
+    ),
+    Key("rules", "list of tables", [], "The project's own normalizers: [[rules]] name, pattern, placeholder.", _rules),
+    Key(
+        "reserved",
+        "table",
+        {},
+        "Names the pages create out of sight (through make): kind = [names], checked free first.",
+        _reserved,
+    ),
+    Key(
+        "services",
+        "table of tables",
+        {},
+        "[services.NAME]: start (a command) and check: daemons started for the pages that require NAME.",
+        _services,
+    ),
+    Key("versions", "table", {}, "Requirement = command printing what met it, named in the results.", _commands),
+)
+KEY_NAMES = tuple(key.name for key in KEYS)
+
+
+def find(start: Path) -> Path | None:
+    """The pyproject.toml at `start` if it configures the verifier; else None (stay inert)."""
+    candidate = start / "pyproject.toml"
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return candidate if TABLE in data.get("tool", {}) else None
+
+
+def load(path: Path = DEFAULT_FILE) -> Settings:
+    """Settings from a settings file, or from a pyproject.toml's [tool.verify-tutorial]."""
+    path = path.resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VerifyError(f"no settings file at {path}; pass --verify-config, or run from the project's root") from None
+    except tomllib.TOMLDecodeError as error:
+        raise VerifyError(f"{path}: not valid TOML ({error}); fix the file") from None
+    if path.name == "pyproject.toml":
+        if TABLE not in data.get("tool", {}):
+            raise VerifyError(f"{path} has no [tool.{TABLE}] table; add one (see the verifier's README)")
+        data = data["tool"][TABLE]
+    unknown = sorted(set(data) - set(KEY_NAMES))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], KEY_NAMES, n=1)
+        guess = f"did you mean {close[0]}? " if close else ""
+        raise VerifyError(f"{path}: unknown key {unknown[0]!r}; {guess}known: {', '.join(KEY_NAMES)}")
+    values: dict[str, Any] = {}
+    for key in KEYS:
+        raw = data.get(key.name, key.default)
+        try:
+            values[key.name] = None if raw is None else key.parse(raw)
+        except Invalid as error:
+            raise VerifyError(f"{path}: {key.name} = {raw!r}: {error}") from None
+    root = (path.parent / values["root"]).resolve()
+    vocabulary = tuple(values["targets"]) + values["requirements"]
+    return Settings(
+        root=root,
+        source=path,
+        pages=root / values["pages"],
+        project=root / values["project"] if values["project"] else None,
+        results_dir=root / values["results_dir"],
+        engine=values["engine"],
+        default_timeout=values["default_timeout"],
+        console_languages=values["console_languages"],
+        targets=values["targets"],
+        requirements=values["requirements"],
+        detect=_within(path, "detect", values["detect"], values["requirements"]),
+        setup_hint=values["setup_hint"],
+        rules=values["rules"],
+        reserved=values["reserved"],
+        services=_service_table(path, values["services"], values["requirements"]),
+        versions=_within(path, "versions", values["versions"], vocabulary),
+    )
+
+
+def _within(path: Path, table: str, entries: dict[str, str], known: tuple[str, ...]) -> dict[str, str]:
+    stray = sorted(set(entries) - set(known))
+    if stray:
+        raise VerifyError(
+            f"{path}: [{table}] {stray[0]}: not a requirement; declare it in requirements "
+            f"(known: {', '.join(known) or 'none'})"
+        )
+    return entries
+
+
+def _service_table(path: Path, table: dict[str, dict[str, Any]], requirements: tuple[str, ...]) -> dict[str, Service]:
+    """[services.NAME] tables: NAME is a requirement blocks give; start is required."""
+    services = {}
+    for name, entry in table.items():
+        if name not in requirements:
+            known = ", ".join(requirements) or "none declared"
+            raise VerifyError(f"{path}: [services.{name}]: name it after the requirement it meets ({known})")
+        start, check = entry.get("start"), entry.get("check")
+        if not isinstance(start, str) or not start.strip():
+            raise VerifyError(f'{path}: [services.{name}] needs start = "command that starts it"')
+        unknown = sorted(set(entry) - {"start", "check"})
+        if unknown:
+            raise VerifyError(f"{path}: [services.{name}]: unknown key {', '.join(unknown)}; use start and check")
+        if check is not None and (not isinstance(check, str) or not check.strip()):
+            raise VerifyError(f'{path}: [services.{name}] check must be a command, as in check = "command -v X"')
+        services[name] = Service(name=name, start=start, check=check)
+    return services
+
+
+@dataclass(frozen=True)
+class RunOption:
+    """An option of one run, the same under the CLI (--NAME) and pytest (--verify-NAME)."""
+
+    name: str
+    help: str
+    action: str = "store"  # argparse's: store, store_true, append
+    metavar: str | None = None
+
+    def argparse_extras(self) -> dict[str, Any]:
+        """What argparse takes besides the name, action and help."""
+        if self.action == "store_true":
+            return {}
+        return {"metavar": self.metavar, **({"default": []} if self.action == "append" else {})}
+
+
+RUN_OPTIONS = (
+    RunOption("target", "the machine this is: one of the configuration's targets (default: the first)", metavar="NAME"),
+    RunOption("allow", "run the blocks that require NAME (repeatable)", action="append", metavar="NAME"),
+    RunOption("accept", "write the real output into the pages where it differs", action="store_true"),
+    RunOption("no-wait", "refuse at once if another run holds the engine", action="store_true"),
+    RunOption("results-dir", "where results.json and junit.xml go (default: the configuration's results_dir)"),
+)
+
+
+def reference_markdown() -> str:
+    """The configuration's keys as a Markdown table, for the docs."""
+    rows = ["| key | type | default | what it sets |", "|---|---|---|---|"]
+    for key in KEYS:
+        default = "none" if key.default is None else f"`{key.default!r}`".replace("'", '"')
+        text = key.help.replace("|", "\\|")
+        rows.append(f"| `{key.name}` | {key.kind} | {default} | {text} |")
+    return "\n".join(rows)

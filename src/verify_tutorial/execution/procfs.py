@@ -1,0 +1,99 @@
+"""What /proc says about processes: which exist, their parents and children,
+their environment. Linux only, like the shell that needs it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+
+def pid_namespace() -> str:
+    """Which process IDs this process sees: a pid is only meaningful within its namespace."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
+def process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's, but alive; or not a pid we can judge: never reap it
+    return True
+
+
+def all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def read(path: str) -> bytes:
+    """A /proc file's first 64 KiB (one read, as the kernel hands it over)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
+
+
+def stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, process group, session) of a process, or None once it is gone."""
+    try:
+        data = read(f"/proc/{pid}/stat")
+    except OSError:
+        return None
+    fields = data[data.rindex(b")") + 2 :].split()
+    return fields[0].decode(), int(fields[2]), int(fields[3])
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in read(f"/proc/{pid}/task/{pid}/children").split()]
+    except FileNotFoundError:
+        if os.path.exists(f"/proc/{pid}"):  # a kernel without the children file: look at every process
+            return [child for child in all_pids() if parent(child) == pid]
+        return []
+    except OSError:
+        return []
+
+
+def parent(pid: int) -> int | None:
+    try:
+        data = read(f"/proc/{pid}/stat")
+    except OSError:
+        return None
+    return int(data[data.rindex(b")") + 2 :].split()[1])
+
+
+def processes_with_variable(assignment: bytes) -> list[int]:
+    """Processes (other than this one) whose environment holds NAME=VALUE, among those we may read."""
+    found = []
+    for pid in all_pids():
+        if pid == os.getpid():
+            continue
+        try:
+            environ = read(f"/proc/{pid}/environ")
+        except OSError:
+            continue  # gone, or not ours to read (so not started by us)
+        if assignment in environ.split(b"\0"):
+            found.append(pid)
+    return found
+
+
+def command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return str(pid)
+
+
+def send(pid: int, number: signal.Signals) -> None:
+    """A signal to a process that may be gone already, or not ours."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, number)
