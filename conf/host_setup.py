@@ -20,14 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# As conf/provision.sh's BASE_IMAGES (a test keeps the two equal).
-BASE_IMAGES = ("debian:trixie-slim", "registry:2")
-CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged")
-APPTAINER_IMAGE = "verify-apptainer:sid"  # provision.sh's, run by conf/bin/apptainer
-# The browsers the browser test can drive, in the order it looks; CHROMIUM names one directly.
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-DEFAULT_HOSTS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
-CURRENT_HOST = "unix:///run/docker-current.sock"  # provision.sh engine-current's socket
+# The images, tools, browsers and sockets provision.sh makes: conf/facts.py's, which
+# provision.sh reads too. CHROMIUM names a browser directly.
+from facts import APPTAINER_IMAGE, BASE_IMAGES, BROWSERS, CLUSTER_TOOLS, CURRENT_SOCK, ENGINE_HOST
+
+DEFAULT_HOSTS = ("", ENGINE_HOST, "unix:///run/docker.sock")  # DOCKER_HOST naming the first engine, or unset
+CURRENT_HOST = f"unix://{CURRENT_SOCK}"  # provision.sh engine-current's
 INSTALL_DOCKER = "https://docs.docker.com/engine/install/"
 PROVISION = "bash conf/provision.sh"
 

@@ -21,31 +21,14 @@
 # answers). Nothing that already exists is removed or replaced.
 set -euo pipefail
 
-# registry:2 after Debian's: where Docker Hub cannot be reached, it is built FROM it.
-BASE_IMAGES=(${BASE_IMAGES:-debian:trixie-slim registry:2})
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-HOST_CA_BUNDLE=${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
-DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
-# The current engine: unstable's packages unpacked under CURRENT_PREFIX (apt on
-# Debian 12 would replace the host's libc), its own data root, sockets, bridge.
-CURRENT_SUITE=${CURRENT_SUITE:-sid}
-CURRENT_PREFIX=${CURRENT_PREFIX:-/opt/docker-current}
-CURRENT_DATA=${CURRENT_DATA:-/var/lib/docker-current}
-CURRENT_EXEC=${CURRENT_EXEC:-/run/docker-current}
-CURRENT_SOCK=${CURRENT_SOCK:-/run/docker-current.sock}
-CURRENT_BRIDGE=${CURRENT_BRIDGE:-docker-current}
-CURRENT_CIDR=${CURRENT_CIDR:-172.29.0.1/16}
-CURRENT_LOG=${CURRENT_LOG:-/tmp/dockerd-current.log}
-CURRENT_PACKAGES=(docker.io docker-cli docker-buildx containerd)
-# Apptainer needs a newer libc than Debian 12's, so it runs from an image of
-# unstable; conf/bin/apptainer (installed as APPTAINER_WRAPPER) calls it.
-APPTAINER_IMAGE=${APPTAINER_IMAGE:-verify-apptainer:sid}
-APPTAINER_WRAPPER=${APPTAINER_WRAPPER:-/usr/local/bin/apptainer}
-APPTAINER_PACKAGES=apptainer,squashfuse,fuse2fs,fuse-overlayfs,gocryptfs,ca-certificates
-CLUSTER_PACKAGES=(slurm-wlm munge)
-
 say() { printf 'provision: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+# The images, paths and names are conf/facts.py's (BASE_IMAGES, CURRENT_SOCK, ...);
+# those it lists as OVERRIDABLE take the caller's environment variable of that name.
+command -v python3 >/dev/null || die "no python3, which reads conf/facts.py: apt-get install python3"
+facts=$(python3 "$(dirname "$0")/facts.py")
+eval "$facts"
 
 # The Debian client speaks BuildKit with DOCKER_BUILDKIT=1; a newer client
 # without the buildx plugin would silently use the legacy builder instead.
@@ -126,11 +109,12 @@ EOF
   say "built $image: $("$(docker_cli)" image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"
 }
 
-# registry:2 from Debian's package of the same program (conf/images/registry.Dockerfile).
+# The registry image from Debian's package of the same program (conf/images/registry.Dockerfile),
+# FROM the Debian image (made before it: it comes first in BASE_IMAGES).
 build_registry_image() {
   say "building $1 from Debian's docker-registry (the distribution registry; about 10 s)"
   DOCKER_BUILDKIT=1 "$(docker_cli)" build --quiet --file "$(dirname "$0")/images/registry.Dockerfile" \
-    --tag "$1" "$(dirname "$0")/images" >/dev/null || die "building $1 failed"
+    --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" --tag "$1" "$(dirname "$0")/images" >/dev/null || die "building $1 failed"
   say "built $1: $("$(docker_cli)" run --rm --entrypoint docker-registry "$1" --version)"
 }
 
@@ -149,7 +133,7 @@ provision_images() {
     else
       case $image in
         debian:*-slim) build_debian_image "$image" ;;
-        registry:2) build_registry_image "$image" ;;
+        "$REGISTRY_IMAGE") build_registry_image "$image" ;;
         *) die "base image $image is missing and no registry answers: docker load it from a tar, or build it" ;;
       esac
     fi
@@ -159,7 +143,7 @@ provision_images() {
 # The browser test drives Chromium through Playwright; `playwright install`
 # downloads a browser, which fails offline, so use the distribution's own.
 provision_browser() {
-  for name in chromium chromium-browser google-chrome; do
+  for name in "${BROWSERS[@]}"; do
     command -v "$name" >/dev/null 2>&1 && { say "browser present: $(command -v "$name")"; return; }
   done
   [ "$(id -u)" = 0 ] || die "no Chromium: install it (sudo apt-get install chromium), or set CHROMIUM to a Chrome binary"
@@ -181,7 +165,7 @@ print_current_env() {
   config=$(current_config)
   if [ ! -w "$config" ]; then
     [ -s "$config/config.json" ] || die "no current engine in $CURRENT_PREFIX: sudo bash conf/provision.sh engine-current"
-    config=${XDG_CONFIG_HOME:-$HOME/.config}/docker-current
+    config=${XDG_CONFIG_HOME:-$HOME/.config}/$CURRENT_CONFIG_COPY
     mkdir -p "$config"
     [ -s "$config/config.json" ] || cp "$(current_config)/config.json" "$config/config.json"
   fi
@@ -328,10 +312,10 @@ EOF
     fi
     export DOCKER_HOST=unix://$CURRENT_SOCK DOCKER_CONFIG
     DOCKER_CONFIG=$(current_config)
-    DOCKER_CLI=$(current_client) IMAGE_DONOR=${IMAGE_DONOR:-unix:///var/run/docker.sock} provision_images
+    DOCKER_CLI=$(current_client) IMAGE_DONOR=${IMAGE_DONOR:-$ENGINE_HOST} provision_images
   )
   say "use it in a shell:    eval \"\$(bash conf/provision.sh env-current)\""
-  say "verify the guide:     (eval \"\$(bash conf/provision.sh env-current)\"; bash conf/nox.sh -s verify-tutorial -- --results-dir build/verify-current)"
+  say "verify the guide:     (eval \"\$(bash conf/provision.sh env-current)\"; bash conf/nox.sh -s verify-tutorial -- --results-dir $CURRENT_RESULTS)"
 }
 
 provision_cluster() {
@@ -346,7 +330,7 @@ provision_cluster() {
   local wrapper
   wrapper=$(dirname "$0")/bin/apptainer
   # A real apptainer is left alone; ours (it names its image) is replaced by the current copy.
-  if command -v apptainer >/dev/null && ! head -c 4096 "$(command -v apptainer)" | grep -q verify-apptainer; then
+  if command -v apptainer >/dev/null && ! head -c 4096 "$(command -v apptainer)" | grep -qF "$APPTAINER_IMAGE"; then
     say "apptainer present: $(apptainer --version) at $(command -v apptainer); left as it is"
     return
   fi
@@ -358,7 +342,7 @@ provision_cluster() {
     local rootfs
     rootfs=$(mktemp -d /tmp/provision-rootfs.XXXXXX)
     say "building $APPTAINER_IMAGE: Apptainer from Debian's $CURRENT_SUITE (debootstrap, about a minute)"
-    debootstrap --variant=minbase --include="$APPTAINER_PACKAGES" "$CURRENT_SUITE" "$rootfs" "$DEBIAN_MIRROR" \
+    debootstrap --variant=minbase --include="$(IFS=,; echo "${APPTAINER_PACKAGES[*]}")" "$CURRENT_SUITE" "$rootfs" "$DEBIAN_MIRROR" \
       >"$rootfs.log" 2>&1 || { tail -n 20 "$rootfs.log" >&2; die "debootstrap of $CURRENT_SUITE failed"; }
     rm -f "$rootfs.log" "$rootfs"/var/cache/apt/archives/*.deb
     rm -rf "$rootfs"/var/lib/apt/lists/*
@@ -367,7 +351,19 @@ provision_cluster() {
     rm -rf "$rootfs"
     say "built $APPTAINER_IMAGE: $("$(docker_cli)" run --rm "$APPTAINER_IMAGE" --version)"
   fi
-  install -m 0755 "$wrapper" "$APPTAINER_WRAPPER"
+  # The installed copy runs without this repository: the image it runs is written into
+  # it, after the first line (#!), as the default of VERIFY_APPTAINER_IMAGE.
+  local written
+  written=$(mktemp /tmp/provision-apptainer.XXXXXX)
+  {
+    head -n 1 "$wrapper"
+    printf '# Installed by conf/provision.sh cluster from conf/bin/apptainer, with the image it runs:\n'
+    # shellcheck disable=SC2016  # expanded when the wrapper runs
+    printf 'VERIFY_APPTAINER_IMAGE=${VERIFY_APPTAINER_IMAGE:-%q}\n' "$APPTAINER_IMAGE"
+    tail -n +2 "$wrapper"
+  } >"$written"
+  install -m 0755 "$written" "$APPTAINER_WRAPPER"
+  rm -f "$written"
   say "installed $APPTAINER_WRAPPER (runs $APPTAINER_IMAGE on the caller's files)"
 }
 

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 from image_bench.report import size_text
-from verify_tutorial.blocks import PROMPT_TEXT
-from verify_tutorial.collect import MYST_EXTENSIONS
-from verify_tutorial.results import RESULTS_FILE
-from verify_tutorial.settings import load as load_verify_settings
+from verify_tutorial.config import load as load_verify_settings
+from verify_tutorial.document.console import PROMPT_TEXT
+from verify_tutorial.parsing.myst import MYST_EXTENSIONS
+from verify_tutorial.reporting.results import RESULTS_FILE
 
 # Local extensions: proof badges from the verifier's results, charts from the bench,
 # and the template as a zip for the download link on the start page.
@@ -29,6 +29,7 @@ extensions = [
     "proof",  # verification badges (docs/_ext/proof.py)
     "charts",  # size, rebuild and layer charts from the bench (docs/_ext/charts.py)
     "template_zip",  # docker-practice/ as build/template/docker-practice.zip (docs/_ext/template_zip.py)
+    "config_reference",  # the verifier's configuration keys, from their declaration (docs/_ext/config_reference.py)
 ]
 exclude_patterns = ["_build", "_ext", "_data", "Thumbs.db", ".DS_Store"]
 # The verifier parses the pages with MYST_EXTENSIONS. The site adds `substitution`
@@ -61,15 +62,19 @@ html_static_path = ["_static"]
 
 # -- Proof on the page --------------------------------------------------------
 # The verifier's latest results: this machine's run, the run on current Docker
-# (`--results-dir build/verify-current`, as .ci/run does it), and a GPU
-# runner's where one was fetched (the Pages workflow puts it in
-# build/verify-gpu/). A command that passed on several engines names each.
+# (conf/facts.py's CURRENT_RESULTS, the --results-dir .ci/run gives it), and a
+# GPU runner's where one was fetched (GPU_RESULTS, where the Pages workflow puts
+# it). A command that passed on several engines names each.
 # Pages are named relative to the repository.
-_verify_results = load_verify_settings(Path(__file__).parent.parent / "conf" / "verify.toml").results_dir
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conf"))
+import facts  # noqa: E402  (conf/facts.py, on the path just added)
+
+_verify_settings = load_verify_settings(Path(__file__).parent.parent / "conf" / "verify.toml")
+proof_console_languages = sorted(_verify_settings.console_languages)
 proof_results = [
-    str(_verify_results / RESULTS_FILE),
-    "../build/verify-current/results.json",
-    "../build/verify-gpu/results.json",
+    str(_verify_settings.results_dir / RESULTS_FILE),
+    f"../{facts.CURRENT_RESULTS}/{RESULTS_FILE}",
+    f"../{facts.GPU_RESULTS}/{RESULTS_FILE}",
 ]
 proof_root = ".."
 html_favicon = "_static/favicon.svg"

@@ -1,7 +1,11 @@
-"""Shared fixtures. Tests marked `docker` need a reachable engine: without one they
-are skipped with the reason, unless VERIFY_REQUIRE_ENGINE=1 (CI), where they fail.
-Tests marked `browser` need Chromium and Playwright: likewise skipped, unless
-REQUIRE_BROWSER=1."""
+"""Shared fixtures. The tests sit in folders by what they exercise: unit (pure
+logic), execution (real shells and processes, no engine), engine (a real Docker
+engine), site (the built docs), bench, host (the provisioning).
+
+Tests marked `docker` need a reachable engine: without one they are skipped
+with the reason, unless VERIFY_REQUIRE_ENGINE=1 (CI), where they fail. Tests
+marked `make` need GNU make, likewise. Tests marked `browser` need Chromium and
+Playwright: skipped, unless REQUIRE_BROWSER=1."""
 
 from __future__ import annotations
 
@@ -55,11 +59,17 @@ def _require_or_skip(items, find_problem, variable: str) -> None:
         item.add_marker(pytest.mark.skip(reason=problem))
 
 
+def _make_problem() -> str | None:
+    return None if shutil.which("make") else "no make on PATH: apt-get install make"
+
+
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if item.get_closest_marker("browser")]
     _require_or_skip(browser_items, _browser_problem, "REQUIRE_BROWSER")
     docker_items = [item for item in items if item.get_closest_marker("docker")]
     _require_or_skip(docker_items, _engine_problem, "VERIFY_REQUIRE_ENGINE")
+    make_items = [item for item in items if item.get_closest_marker("make")]
+    _require_or_skip(make_items, _make_problem, "VERIFY_REQUIRE_ENGINE")
 
 
 @pytest.fixture(scope="session")

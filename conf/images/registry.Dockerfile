@@ -1,7 +1,9 @@
-# A stand-in for Docker Hub's registry:2 where no registry can be pulled from:
+# A stand-in for Docker Hub's registry image where no registry can be pulled from:
 # the same program (the CNCF distribution registry), from Debian's package,
 # with the official image's config, port, storage volume and command.
-FROM debian:trixie-slim
+# conf/provision.sh passes the Debian image (conf/facts.py's DEBIAN_IMAGE).
+ARG DEBIAN_IMAGE
+FROM ${DEBIAN_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends docker-registry \
  && rm -rf /var/lib/apt/lists/*

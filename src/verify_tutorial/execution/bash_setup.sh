@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154
+# shellcheck shell=bash disable=SC2154,SC1007  # set by shell.py; `a= b=` empties both, on purpose
 # Sourced by each page's bash (execution/shell.py) at its start, and again, after
 # its saved state, when it has replaced itself; shell.py fills in the @NAME@ words.
 # It reports "p PID" when ready; each command "d STATUS" when done, or "x STATUS"

@@ -136,7 +136,7 @@ def test_one_uv_version_for_locks_and_builds():
     assert "--target uv" in makefile and not re.search(r"uv[=@-]\d|UV_VERSION", makefile)
 
 
-@pytest.mark.docker
+@pytest.mark.make  # and no engine: that is the point
 def test_make_without_engine_says_how_to_start_one(tmp_path):
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no.sock"}
     result = subprocess.run(["make", "-C", str(PROJECT), "docker-build-cpu"], capture_output=True, text=True, env=env)

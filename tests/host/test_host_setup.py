@@ -3,11 +3,9 @@ Every host here is a fake; nothing is installed, started or stopped."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from conftest import ROOT
-from host_setup import BASE_IMAGES, Host, SetupError, advice, ensure, is_debian_like, missing
+from facts import BASE_IMAGES, DEBIAN_IMAGE
+from host_setup import Host, SetupError, advice, ensure, is_debian_like, missing
 
 DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
 READY = Host(root=True, apt=True, engine="default", engine_problem=None, browser=True)
@@ -57,16 +55,14 @@ def test_a_fresh_root_debian_host_gets_engine_then_image_then_browser_each_said_
     assert fake.said == [
         f"no Docker engine reachable ({DOWN}): installing and starting Debian's docker.io "
         "(bash conf/provision.sh engine)",
-        "base images debian:trixie-slim, registry:2 missing: pulling each, else building it from Debian's packages "
+        f"base images {', '.join(BASE_IMAGES)} missing: pulling each, else building it from Debian's packages "
         "(bash conf/provision.sh images)",
         "no Chromium for the browser test: installing Debian's chromium (bash conf/provision.sh browser)",
     ]
 
 
 def test_only_what_is_missing_is_provisioned():
-    fake = FakeHost(
-        Host(True, True, "default", None, ("debian:trixie-slim",), True), {"images": {"missing_images": ()}}
-    )
+    fake = FakeHost(Host(True, True, "default", None, (DEBIAN_IMAGE,), True), {"images": {"missing_images": ()}})
     ensure(fake.look, fake.said.append, fake.run)
     assert fake.ran == ["images"]
 
@@ -168,12 +164,6 @@ def test_debian_or_ubuntu_is_read_from_os_release(tmp_path, monkeypatch, os_rele
     if os_release is not None:
         path.write_text(os_release, encoding="utf-8")
     assert is_debian_like(path) is expected
-
-
-def test_base_images_are_provision_sh_s():
-    text = (ROOT / "conf" / "provision.sh").read_text(encoding="utf-8")
-    default = re.search(r"^BASE_IMAGES=\(\$\{BASE_IMAGES:-([^}]*)\}\)$", text, re.MULTILINE)
-    assert default is not None and tuple(default.group(1).split()) == BASE_IMAGES
 
 
 def test_the_cluster_tools_are_provisioned_as_root_once_the_engine_answers():

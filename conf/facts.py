@@ -1,0 +1,105 @@
+"""The names, paths and images the provisioning and the site share, each written once: here.
+
+Python imports them (conf/host_setup.py, docs/conf.py). Bash reads them as shell
+assignments that this module prints, arrays as bash arrays:
+
+    eval "$(python3 conf/facts.py)"
+
+The settings provision.sh has always let a caller change (OVERRIDABLE below)
+are printed with the caller's environment variable of the same name where it is
+set and not empty, a list split at whitespace: `BASE_IMAGES="a:1 b:2" bash
+conf/provision.sh images`. Importing the module gives the defaults only.
+
+Standard library only, and nothing but constants and `main`: the noxfile, the
+tests and the docs build import it, and a fresh host runs it before anything
+is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping
+
+# -- Base images ---------------------------------------------------------------
+DEBIAN_IMAGE = "debian:trixie-slim"  # the guide's base; built by debootstrap where no registry answers
+REGISTRY_IMAGE = "registry:2"  # the registry page's; built FROM DEBIAN_IMAGE where none can be pulled
+BASE_IMAGES = (DEBIAN_IMAGE, REGISTRY_IMAGE)  # what `provision.sh images` makes, in this order
+DEBIAN_MIRROR = "http://deb.debian.org/debian"  # the archive debootstrap and the unstable suite come from
+HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # trusted by pip in a base image built here
+
+# -- The first engine: Debian 12's docker.io ------------------------------------
+ENGINE_HOST = "unix:///var/run/docker.sock"  # its address (dockerd's default socket)
+DOCKERD_LOG = "/tmp/dockerd.log"  # its log, where provision.sh starts it
+
+# -- Current Docker: Debian unstable's, containerd image store, beside the first --
+CURRENT_SUITE = "sid"  # the Debian suite it (and Apptainer) comes from
+CURRENT_PACKAGES = ("docker.io", "docker-cli", "docker-buildx", "containerd")  # fetched and unpacked, not installed
+CURRENT_PREFIX = "/opt/docker-current"  # where they are unpacked (apt would replace Debian 12's libc)
+CURRENT_DATA = "/var/lib/docker-current"  # its data root
+CURRENT_EXEC = "/run/docker-current"  # its exec root; its pid file is this with .pid added
+CURRENT_SOCK = "/run/docker-current.sock"  # its socket (DOCKER_HOST=unix://CURRENT_SOCK)
+CURRENT_BRIDGE = "docker-current"  # its bridge; the first engine's docker0 is left alone
+CURRENT_CIDR = "172.29.0.1/16"  # the bridge's address and network
+CURRENT_LOG = "/tmp/dockerd-current.log"  # its log
+CURRENT_CONFIG_COPY = "docker-current"  # under ~/.config: the client config of a user who cannot write its own
+
+# -- The verifier's results from other runs than this host's first engine's --------
+# (this host's own run goes where conf/verify.toml's results_dir says)
+CURRENT_RESULTS = "build/verify-current"  # the guide verified on current Docker (.ci/run's --results-dir)
+GPU_RESULTS = "build/verify-gpu"  # a GPU runner's, where the Pages workflow downloads them
+
+# -- The cluster page ------------------------------------------------------------
+CLUSTER_PACKAGES = ("slurm-wlm", "munge")  # Debian 12's Slurm and munge, installed by `provision.sh cluster`
+CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged")  # what the page runs; missing ones make it skip
+APPTAINER_IMAGE = "verify-apptainer:sid"  # unstable's Apptainer in an image (Debian 12's libc is too old)
+APPTAINER_PACKAGES = ("apptainer", "squashfuse", "fuse2fs", "fuse-overlayfs", "gocryptfs", "ca-certificates")
+APPTAINER_WRAPPER = "/usr/local/bin/apptainer"  # where conf/bin/apptainer is installed, naming APPTAINER_IMAGE
+
+# -- The browser test -------------------------------------------------------------
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")  # looked for in this order
+
+# The settings a caller may set in the environment of provision.sh (and main).
+OVERRIDABLE = frozenset(
+    {
+        "BASE_IMAGES",
+        "DEBIAN_MIRROR",
+        "HOST_CA_BUNDLE",
+        "DOCKERD_LOG",
+        "CURRENT_SUITE",
+        "CURRENT_PREFIX",
+        "CURRENT_DATA",
+        "CURRENT_EXEC",
+        "CURRENT_SOCK",
+        "CURRENT_BRIDGE",
+        "CURRENT_CIDR",
+        "CURRENT_LOG",
+        "APPTAINER_IMAGE",
+        "APPTAINER_WRAPPER",
+    }
+)
+
+
+def shell(environ: Mapping[str, str] = os.environ) -> str:
+    """Every fact as a bash assignment, one a line: NAME=value, or NAME=(a b) for a list."""
+    lines = []
+    for name, default in globals().items():
+        if not name.isupper() or not isinstance(default, (str, tuple)):
+            continue
+        value: str | tuple[str, ...] = default
+        if name in OVERRIDABLE and environ.get(name):
+            value = environ[name] if isinstance(default, str) else tuple(environ[name].split())
+        if isinstance(value, str):
+            lines.append(f"{name}={shlex.quote(value)}")
+        else:
+            lines.append(f"{name}=({' '.join(map(shlex.quote, value))})")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    sys.stdout.write(shell())
+
+
+if __name__ == "__main__":
+    main()

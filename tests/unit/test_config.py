@@ -1,0 +1,53 @@
+"""The configuration's table of keys: unknown keys refused by name, rules and targets
+read from it, the reference made from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from verify_tutorial.checking.match import matches
+from verify_tutorial.config import KEYS, load, reference_markdown
+from verify_tutorial.errors import VerifyError
+from verify_tutorial.verifier import Verifier
+
+
+def settings_file(tmp_path, text: str):
+    path = tmp_path / "verify.toml"
+    path.write_text('engine = "none"\n' + text)
+    (tmp_path / "docs").mkdir(exist_ok=True)
+    return path
+
+
+def test_an_unknown_key_is_refused_with_the_closest_known_one(tmp_path):
+    with pytest.raises(VerifyError, match=r"unknown key 'defualt_timeout'; did you mean default_timeout\?"):
+        load(settings_file(tmp_path, "defualt_timeout = 1\n"))
+
+
+def test_a_misspelt_engine_is_refused_not_taken_for_docker(tmp_path):
+    path = tmp_path / "verify.toml"
+    path.write_text('engine = "dokcer"\n')
+    with pytest.raises(VerifyError, match=r"engine = 'dokcer': use one of docker, none"):
+        load(path)
+
+
+def test_a_projects_rules_normalize_its_output(tmp_path):
+    path = settings_file(tmp_path, '[[rules]]\nname = "seed"\npattern = "seed \\\\d+"\nplaceholder = "seed <n>"\n')
+    rules = load(path).rules
+    assert matches(["seed 42"], ["seed 7"], rules) and not matches(["seed 42"], ["seed 7"])
+    with pytest.raises(VerifyError, match="pattern is not a regular expression"):
+        load(settings_file(tmp_path, '[[rules]]\nname = "x"\npattern = "("\nplaceholder = ""\n'))
+
+
+def test_the_first_target_is_the_default_and_an_unknown_one_is_refused(tmp_path):
+    path = settings_file(tmp_path, '[targets]\ncpu = "shows a CPU"\ngpu = "needs a GPU"\n')
+    assert Verifier(load(path)).target == "cpu"
+    with pytest.raises(VerifyError, match=r"--target tpu: not a target of .*; use one of cpu, gpu"):
+        Verifier(load(path), target="tpu")
+    with pytest.raises(VerifyError, match="--allow slurm: not a requirement"):
+        Verifier(load(path), allow=["slurm"])
+
+
+def test_the_reference_lists_every_key_with_its_default():
+    table = reference_markdown()
+    assert all(f"| `{key.name}` |" in table for key in KEYS)
+    assert "| `default_timeout` | seconds | `300` |" in table
