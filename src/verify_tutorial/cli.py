@@ -39,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         extra = option.argparse_extras()
         parser.add_argument(f"--{option.name}", action=option.action, help=option.help, **extra)
     parser.add_argument(
-        "--verify-config", type=Path, help="settings file (default: conf/verify.toml, else pyproject.toml)"
+        "--verify-config",
+        type=Path,
+        metavar="FILE",
+        help="settings file (default: conf/verify.toml, else pyproject.toml)",
     )
     ours, pytest_args = parser.parse_known_args(argv)
     try:

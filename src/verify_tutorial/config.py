@@ -325,7 +325,9 @@ RUN_OPTIONS = (
     RunOption("allow", "run the blocks that require NAME (repeatable)", action="append", metavar="NAME"),
     RunOption("accept", "write the real output into the pages where it differs", action="store_true"),
     RunOption("no-wait", "refuse at once if another run holds the engine", action="store_true"),
-    RunOption("results-dir", "where results.json and junit.xml go (default: the configuration's results_dir)"),
+    RunOption(
+        "results-dir", "where results.json and junit.xml go (default: the configuration's results_dir)", metavar="DIR"
+    ),
 )
 
 
