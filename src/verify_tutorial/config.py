@@ -131,9 +131,18 @@ def _rules(value: Any) -> tuple[Rule, ...]:
         if set(entry) != {"name", "pattern", "placeholder"} or not all(isinstance(v, str) for v in entry.values()):
             raise Invalid(f"each rule has exactly name, pattern and placeholder: {example}")
         try:
-            rules.append(Rule(entry["name"], re.compile(entry["pattern"]), entry["placeholder"]))
+            pattern = re.compile(entry["pattern"])
         except re.error as error:
             raise Invalid(f"rule {entry['name']}: pattern is not a regular expression ({error})") from None
+        # A match with the pattern's groups, all empty: a bad group reference or escape
+        # in the placeholder shows here, at load, not in the middle of a run.
+        names = {number: name for name, number in pattern.groupindex.items()}
+        groups = "".join(f"(?P<{names[i]}>)" if i in names else "()" for i in range(1, pattern.groups + 1))
+        try:
+            re.match(groups, "").expand(entry["placeholder"])  # type: ignore[union-attr]  # empty groups always match
+        except (re.error, IndexError) as error:
+            raise Invalid(f"rule {entry['name']}: placeholder is not a replacement ({error})") from None
+        rules.append(Rule(entry["name"], pattern, entry["placeholder"]))
     return tuple(rules)
 
 

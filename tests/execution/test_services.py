@@ -255,3 +255,16 @@ def test_versions_are_asked_once_and_only_for_what_a_block_required(tmp_path):
         Result("p.md", 2, "y", Status.PASSED), Block(path=path, line=2, commands=[], options=Options())
     )
     assert plain.tools == {}
+
+
+def test_a_service_process_with_a_large_environment_is_still_found_and_ended(tmp_path):
+    folder = tmp_path / "service"
+    folder.mkdir()
+    env = {**os.environ, "BIG": "x" * 70_000, services.MARKER: str(folder)}  # the marker past 64 KiB
+    process = subprocess.Popen(["sleep", "30"], env=env)
+    try:
+        assert process.pid in services.marked_processes(folder)
+        services.stop_folder(folder)
+        assert process.wait(timeout=15) is not None
+    finally:
+        process.kill()

@@ -51,3 +51,27 @@ def test_the_reference_lists_every_key_with_its_default():
     table = reference_markdown()
     assert all(f"| `{key.name}` |" in table for key in KEYS)
     assert "| `default_timeout` | seconds | `300` |" in table
+
+
+@pytest.mark.parametrize("placeholder", ["\\\\9", "C:\\\\path", "\\\\g<missing>"])
+def test_a_rule_whose_placeholder_cannot_be_used_is_refused_at_load(tmp_path, placeholder):
+    text = f'[[rules]]\nname = "x"\npattern = "(a)"\nplaceholder = "{placeholder}"\n'
+    with pytest.raises(VerifyError, match="placeholder is not a replacement"):
+        load(settings_file(tmp_path, text))
+
+
+def test_a_rule_may_use_its_own_groups(tmp_path):
+    text = '[[rules]]\nname = "x"\npattern = "(?P<n>a)(b)"\nplaceholder = "\\\\g<n>-\\\\2"\n'
+    assert load(settings_file(tmp_path, text)).rules[0].apply("ab") == "a-b"
+
+
+def test_the_docker_engine_without_its_sdk_is_one_line_saying_what_to_install(monkeypatch):
+    import sys
+
+    from verify_tutorial.engines import engine_for
+
+    monkeypatch.setitem(sys.modules, "docker", None)  # as if not installed
+    for name in [m for m in sys.modules if m.startswith("verify_tutorial.engines.docker")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(VerifyError, match=r"pip install 'verify-tutorial\[docker\]', or set engine = \"none\""):
+        engine_for("docker")

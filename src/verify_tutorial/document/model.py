@@ -53,7 +53,7 @@ class Dialect:
     are console sessions, and which requirement names blocks may give."""
 
     console_languages: frozenset[str] = frozenset({"console", "shell-session"})
-    requirements: frozenset[str] | None = None  # None: any name (the project declared none)
+    requirements: frozenset[str] | None = None  # None: any name (pages read without a configuration)
 
 
 PLAIN = Dialect()  # pages read without a project's configuration

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 
+from ..errors import VerifyError
 from .base import Engine
 
 # name -> "module:class", relative to this package
@@ -13,5 +14,11 @@ ENGINES = {"docker": ".docker.session:DockerEngine", "none": ".none:NoEngine"}
 
 def engine_for(name: str) -> type[Engine]:
     module, _, cls = ENGINES[name].partition(":")
-    engine: type[Engine] = getattr(importlib.import_module(module, __name__), cls)
+    try:
+        engine: type[Engine] = getattr(importlib.import_module(module, __name__), cls)
+    except ImportError as error:  # an extra not installed: say which
+        raise VerifyError(
+            f'engine = "{name}" needs {error.name or "a package"}, which is not installed: '
+            f"pip install 'verify-tutorial[{name}]', or set engine = \"none\" for plain shell pages"
+        ) from None
     return engine

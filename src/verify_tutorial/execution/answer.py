@@ -18,6 +18,6 @@ def shell_answer(command: str, cwd: Path, env: dict[str, str] | None = None) -> 
             text=True,
             timeout=60,
         )
-    except subprocess.TimeoutExpired:
+    except (subprocess.TimeoutExpired, OSError):  # too slow, or no such folder to run in
         return None
     return done.stdout if done.returncode == 0 else None

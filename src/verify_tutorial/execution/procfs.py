@@ -78,7 +78,7 @@ def processes_with_variable(assignment: bytes) -> list[int]:
         if pid == os.getpid():
             continue
         try:
-            environ = read(f"/proc/{pid}/environ")
+            environ = Path(f"/proc/{pid}/environ").read_bytes()  # whole: a marker may sit past 64 KiB
         except OSError:
             continue  # gone, or not ours to read (so not started by us)
         if assignment in environ.split(b"\0"):

@@ -20,6 +20,7 @@ import docker
 import docker.errors
 
 from ...execution.identity import dead_temp_dirs
+from ...services import SERVICE_DIR
 from . import labels
 from .journal import IDENTITY, JOURNAL, Recorded
 
@@ -61,6 +62,8 @@ def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
     """Remove what runs whose process is gone left: their recorded objects (one line
     per run) and their temp dirs."""
     for path in dead_temp_dirs():
+        if SERVICE_DIR in path.name:
+            continue  # a service's: its processes end first (services.reap), then it goes
         journal, identity = path / JOURNAL, path / IDENTITY
         if journal.is_file() and identity.is_file():
             run_id, _, who = identity.read_text(encoding="utf-8").partition("\n")
