@@ -13,10 +13,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from verify_tutorial.execution import procfs
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -70,6 +73,23 @@ def pytest_collection_modifyitems(config, items):
     _require_or_skip(docker_items, _engine_problem, "VERIFY_REQUIRE_ENGINE")
     make_items = [item for item in items if item.get_closest_marker("make")]
     _require_or_skip(make_items, _make_problem, "VERIFY_REQUIRE_ENGINE")
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie: as /proc says (the package's own reader)."""
+    state = procfs.stat(pid)
+    return state is not None and state[0] != "Z"
+
+
+def gone(pid: int, patience: float = 5.0) -> bool:
+    """Whether a process killed just now is gone within `patience` seconds (the kernel
+    reaps asynchronously); a bound on waiting, not a claim about speed."""
+    deadline = time.monotonic() + patience
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 @pytest.fixture(scope="session")

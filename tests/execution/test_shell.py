@@ -5,6 +5,8 @@ import re
 import time
 
 import pytest
+from conftest import alive as _alive
+from conftest import gone as _gone
 
 from verify_tutorial.execution.shell import HEAD_BYTES, TAIL_BYTES, PageShell
 
@@ -69,22 +71,6 @@ def test_input_is_typed_blind_when_no_prompt_ever_comes(shell):
     # `cat` waits silently with no prompt: after the longer pause the line is typed anyway.
     outcome = shell.run("head -n 1", timeout=20, stdin="hello\n")
     assert outcome.output.replace("\r", "").splitlines() == ["hello", "hello"]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _gone(pid: int) -> bool:
-    for _ in range(20):  # killed at once, but the kernel reaps asynchronously
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.parametrize("use_pty", [False, True])

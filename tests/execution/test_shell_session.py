@@ -2,9 +2,10 @@
 
 import os
 import signal
-import time
 
 import pytest
+from conftest import alive as _alive
+from conftest import gone as _gone
 
 from verify_tutorial.execution.shell import PageShell
 
@@ -13,22 +14,6 @@ from verify_tutorial.execution.shell import PageShell
 def shell(tmp_path):
     with PageShell(tmp_path, tmp_path / ".state", dict(os.environ)) as page_shell:
         yield page_shell
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _gone(pid: int) -> bool:
-    for _ in range(50):  # killed at once, but the kernel reaps asynchronously
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _pid(shell: PageShell) -> int:
