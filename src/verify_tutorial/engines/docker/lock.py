@@ -31,7 +31,13 @@ class EngineLock:
         self._fd: int | None = None
 
     def acquire(self, wait: bool, say: Callable[[str], None]) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except PermissionError:  # another user's run made it, and /tmp's sticky bit keeps it theirs
+            raise EngineBusy(
+                f"cannot open the engine's lock {self.path}, made by another user's run; "
+                "ask its owner (or root) to remove it, then run again"
+            ) from None
         if not self._try(fd):
             if self._holder_pid() == os.getpid():
                 os.close(fd)  # waiting on ourselves would never end
