@@ -48,6 +48,7 @@ class Settings:
     reserved: dict[str, list[str]]
     services: dict[str, Service]  # by the requirement each satisfies
     versions: dict[str, str]  # requirement -> command printing what meets it
+    roles: dict[str, str]  # role (a prompt label) -> the account it runs as when started as root; first: the default
 
     @property
     def dialect(self) -> Dialect:
@@ -160,6 +161,16 @@ def _services(value: Any) -> dict[str, dict[str, Any]]:
     return value
 
 
+def _roles(value: Any) -> dict[str, str]:
+    word = r"[a-z_][a-z0-9_.-]*"
+    if not isinstance(value, dict) or not all(
+        re.fullmatch(r"[\w.-]+", role) and isinstance(name, str) and re.fullmatch(word, name)
+        for role, name in value.items()
+    ):
+        raise Invalid('give a table of role = "account", as in workstation = "verify-reader"')
+    return dict(value)
+
+
 def _languages(value: Any) -> frozenset[str]:
     return frozenset(_names(value))
 
@@ -223,6 +234,15 @@ KEYS: tuple[Key, ...] = (
         _services,
     ),
     Key("versions", "table", {}, "Requirement = command printing what met it, named in the results.", _commands),
+    Key(
+        "roles",
+        "table",
+        {},
+        'Role = account: who runs the commands, as a reader would: workstation = "verify-reader". A prompt '
+        "labelled with a role, `(cluster) $`, runs as it; any other as the first. Started as root, each role "
+        "runs as its account; as anyone else, as that user. None: as whoever starts the run.",
+        _roles,
+    ),
 )
 KEY_NAMES = tuple(key.name for key in KEYS)
 
@@ -281,6 +301,7 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
         reserved=values["reserved"],
         services=_service_table(path, values["services"], values["requirements"]),
         versions=_within(path, "versions", values["versions"], vocabulary),
+        roles=values["roles"],
     )
 
 

@@ -17,6 +17,7 @@ from .document.model import Block, Command
 from .engines import engine_for
 from .engines.base import Engine
 from .errors import NoBlocks, PageNotText, UnsafeAccept, VerifyError
+from .execution.accounts import accounts_for
 from .execution.answer import shell_answer
 from .execution.identity import RunIdentity
 from .execution.page import PageRun, shell_environment
@@ -52,6 +53,8 @@ class Verifier:
         self.accept = accept
         self.wait = wait
         self.identity = RunIdentity.new(settings.root)
+        # Who runs each role's commands (checked here: a missing account stops the run first).
+        self.accounts = accounts_for(settings.roles, settings.setup_hint)
         engine_class = engine_for(settings.engine)
         _check_reserved(settings, engine_class.reservable)
         self.engine: Engine = engine_class(self.identity, settings.setup_hint)
@@ -162,6 +165,7 @@ class Verifier:
             wants_terminal=engine.wants_terminal,
             collision=engine.collision,
             rules=self.settings.rules,
+            accounts=self.accounts,
         )
         page_run.services = list(running)
         self.live.append(page_run)

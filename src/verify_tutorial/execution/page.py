@@ -13,6 +13,7 @@ from ..checking.match import matches, unified_diff
 from ..checking.normalize import Rule, clean
 from ..document.model import Block, Command
 from ..reporting.results import Result, Status
+from .accounts import Account
 from .shell import Outcome, PageShell
 
 # What a page learns from its engine: whether a command needs a terminal, and
@@ -66,29 +67,64 @@ class PageRun:
         wants_terminal: WantsTerminal = lambda command: False,
         collision: Collision = lambda output: None,
         rules: tuple[Rule, ...] = (),
+        accounts: dict[str, Account] | None = None,
     ):
         self.display = display
         self.wants_terminal = wants_terminal
         self.collision = collision
         self.rules = rules  # the project's own normalizers
         self.tmp = tmp  # the page's own, removed by close()
-        self.workdir = self.tmp / (project.name if project else "work")
-        if project:
-            shutil.copytree(project, self.workdir, symlinks=True)
-        else:
-            self.workdir.mkdir()
-        home = self.tmp / "home"  # a home of its own: nothing of the user's leaks in or is written to
-        home.mkdir()
-        self.env = {**env, "HOME": str(home)}
-        self._shells: dict[str, PageShell] = {}
+        self.project = project
+        self.env = env
+        # Role -> account, the first the default; none configured: one role, the verifier's own user.
+        self.accounts: dict[str, Account | None] = dict(accounts) if accounts else {"": None}
+        self._places: dict[str, tuple[Path, dict[str, str]]] = {}
+        self._shells: dict[tuple[str, str], PageShell] = {}
         self.failed_at: str | None = None
         self.services: list[Stoppable] = []  # started for this page, stopped by close()
+        if any(self.accounts.values()):
+            self.tmp.chmod(0o755)  # each role's account enters its own folder in it
 
-    def shell(self, session: str) -> PageShell:
-        if session not in self._shells:
-            state = self.tmp / f".shell-{session}"
-            self._shells[session] = PageShell(self.workdir, state, self.env)
-        return self._shells[session]
+    def role(self, command: Command) -> str:
+        """The role a command runs as: the one its prompt's label names, else the first."""
+        return command.label if command.label in self.accounts else next(iter(self.accounts))
+
+    def account(self, command: Command) -> Account | None:
+        return self.accounts[self.role(command)]
+
+    def _place(self, role: str) -> tuple[Path, dict[str, str]]:
+        """A role's copy of the project and its environment, made on first use. Each role
+        is a reader on a machine of their own: a copy, a home, files of their own."""
+        if role not in self._places:
+            account = self.accounts[role]
+            base = self.tmp / role if role else self.tmp
+            base.mkdir(exist_ok=True)
+            workdir = base / (self.project.name if self.project else "work")
+            if self.project:
+                shutil.copytree(self.project, workdir, symlinks=True)
+            else:
+                workdir.mkdir()
+            home = base / "home"  # a home of its own: nothing of the user's leaks in or is written to
+            home.mkdir()
+            env = {**self.env, "HOME": str(home)}
+            if account is not None:
+                env.update(account.environment())
+                account.give(base)
+            self._places[role] = (workdir, env)
+        return self._places[role]
+
+    @property
+    def workdir(self) -> Path:
+        """The first role's copy of the project."""
+        return self._place(next(iter(self.accounts)))[0]
+
+    def shell(self, session: str, role: str | None = None) -> PageShell:
+        role = next(iter(self.accounts)) if role is None else role
+        if (session, role) not in self._shells:
+            workdir, env = self._place(role)
+            state = workdir.parent / f".shell-{session}"
+            self._shells[(session, role)] = PageShell(workdir, state, env, self.accounts[role])
+        return self._shells[(session, role)]
 
     def run_step(
         self,
@@ -100,7 +136,7 @@ class PageRun:
     ) -> Result:
         """Run one command of a block (with the block's hidden setup before its first)."""
         where = f"{self.display}:{command.line}"
-        shell = self.shell(block.options.session)
+        shell = self.shell(block.options.session, self.role(command))
         hidden_time = 0.0
         if command is block.commands[0]:
             for hidden in block.options.setup:
@@ -123,6 +159,8 @@ class PageRun:
             exit_status=outcome.status,
             expected=command.expected,
             actual=actual,
+            role=self.role(command),
+            user=(shell.account or Account.current()).describe(),
         )
         problem = self._problem(block, command, outcome, actual, self.rules)
         if problem == "output" and accept:

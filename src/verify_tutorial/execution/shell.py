@@ -74,6 +74,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import procfs
+from .accounts import Account
 
 # Output kept per command: its start and its end, enough to match a page's
 # excerpt and to show a failure, without holding a 50 MB log in memory.
@@ -134,11 +135,14 @@ class Outcome:
 class PageShell:
     """The shell state of one page (or one named session on it): one bash, started on first use."""
 
-    def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str]):
+    def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str], account: Account | None = None):
         self.env = env
         self.workdir = workdir
         self.state_dir = state_dir
+        self.account = account  # who the shell runs as; None: as the verifier
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if account is not None:
+            account.give(self.state_dir)
         self._bash: _Bash | None = None
         self._status = 0  # the last command's, for `$?`
 
@@ -152,13 +156,13 @@ class PageShell:
     ) -> Outcome:
         start = time.monotonic()
         if self._bash is None or not self._bash.alive:
-            self._bash = _Bash(self.workdir, self.state_dir, self.env)
+            self._bash = _Bash(self.workdir, self.state_dir, self.env, self.account)
         bash = self._bash
         if on_output is not None:  # (a message cut across two pieces keeps bash's words)
             on_output = _rewritten(on_output, bash)
         capture = _Capture(on_output)
         # For `docker exec -it` and debuggers: a terminal, fed the scripted input.
-        channel = _Channel(bash.pipe, terminal=use_pty or stdin is not None)
+        channel = _Channel(bash.pipe, terminal=use_pty or stdin is not None, owner=self.account)
         try:
             bash.send(bash.command_line(command, channel, self._status))
             ending, status = _pump(bash, channel, timeout, capture, (stdin or "").splitlines(True))
@@ -212,8 +216,9 @@ class _Pipe:
     command's output.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, owner: Account | None = None):
         self.path = path
+        self.owner = owner  # the shell's account, which opens the writing end
         self.fd = -1
 
     def open(self) -> int:
@@ -222,6 +227,8 @@ class _Pipe:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
             os.mkfifo(self.path, 0o600)
+            if self.owner is not None:
+                self.owner.give(self.path)
             self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         return self.fd
 
@@ -241,11 +248,13 @@ class _Channel:
     left behind are gone.
     """
 
-    def __init__(self, pipe: _Pipe, terminal: bool):
+    def __init__(self, pipe: _Pipe, terminal: bool, owner: Account | None = None):
         self.tty: str | None = None
         self._pipe: _Pipe | None = None
         if terminal:
             self.fd, self._held = pty.openpty()
+            if owner is not None and os.geteuid() == 0:  # a terminal is its user's, as at a login
+                os.fchown(self._held, owner.uid, -1)
             os.set_blocking(self.fd, False)
             self.tty = os.ttyname(self._held)
             self.redirect = f"<>{_quote(self.tty)} >&0 2>&0"
@@ -350,7 +359,7 @@ class _Bash:
     terminal: as before, commands have none (/dev/tty is not available).
     """
 
-    def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str]):
+    def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str], account: Account | None = None):
         self.dir = state_dir
         self.alive = True
         self._buffer = b""
@@ -361,7 +370,9 @@ class _Bash:
         self._message = re.compile(rf"{name}: line \d+: ")
         self._kill_report = re.compile(rf"{name}: line \d+: +\d+ Killed\b[^\n]*\n?")
         self._script_fd = os.open(self.script, os.O_WRONLY | os.O_CREAT, 0o600)
-        self.pipe = _Pipe(state_dir / "output")
+        if account is not None:
+            account.give(self.script)
+        self.pipe = _Pipe(state_dir / "output", account)
         control_read, self._control = os.pipe()
         self._reports, report_write = os.pipe()
         control_read, report_write = _above(control_read), _above(report_write)  # clear of 250 to 252
@@ -371,6 +382,11 @@ class _Bash:
             f"exec {_CONTROL}<&{control_read} {_REPORT}>&{report_write} {_LOG}>&2 {control_read}<&- {report_write}>&-; "
             f"{_quote(self._bash)} --noprofile --norc /dev/fd/{_CONTROL}; exit $?"
         )
+        # Another account's shell: its uid, gid and groups, set before bash starts.
+        switch = account is not None and os.geteuid() == 0 and account.uid != 0
+        if switch and account:  # bash reopens its instructions as /dev/fd/250: the pipe must be its own
+            for fd in (control_read, report_write):
+                os.fchown(fd, account.uid, account.gid)
         try:
             self.leader = subprocess.Popen(
                 [self._bash, "--noprofile", "--norc", "-c", leader],
@@ -378,9 +394,13 @@ class _Bash:
                 stdout=log,
                 stderr=log,
                 env=env,
+                cwd=workdir,  # not the verifier's own, which the account may not enter
                 pass_fds=(control_read, report_write),
                 start_new_session=True,
                 preexec_fn=_become_subreaper,  # one prctl call: no lock another thread could hold
+                user=account.uid if switch and account else None,
+                group=account.gid if switch and account else None,
+                extra_groups=list(account.group_ids) if switch and account else None,
             )
         except BaseException:
             for fd in (self._control, self._reports, self._script_fd):

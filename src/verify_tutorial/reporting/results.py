@@ -47,6 +47,8 @@ class Result:
     hidden_duration: float = 0.0  # the block's hidden setup/teardown run with this step
     exit_status: int | None = None
     tools: dict[str, str] = field(default_factory=dict)  # what ran it besides the engine: {"apptainer": "1.4.5 ..."}
+    role: str = ""  # the configuration's role it ran as ("cluster"); "" where none is configured
+    user: str = ""  # the account it ran as: "verify-reader (uid 1501; groups docker)"
     expected: list[str] = field(default_factory=list)
     actual: list[str] = field(default_factory=list)
 
@@ -95,6 +97,9 @@ def entry(result: Result, run: RunInfo) -> dict[str, Any]:
         del data["expected"], data["actual"]
     if not result.tools:
         del data["tools"]
+    for name in ("role", "user"):
+        if not data[name]:
+            del data[name]
     return {**data, "target": run.target, "engine": run.engine, "date": run.date}
 
 

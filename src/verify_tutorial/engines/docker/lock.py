@@ -9,6 +9,7 @@ dead run never blocks the next.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -31,13 +32,7 @@ class EngineLock:
         self._fd: int | None = None
 
     def acquire(self, wait: bool, say: Callable[[str], None]) -> None:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        except PermissionError:  # another user's run made it, and /tmp's sticky bit keeps it theirs
-            raise EngineBusy(
-                f"cannot open the engine's lock {self.path}, made by another user's run; "
-                "ask its owner (or root) to remove it, then run again"
-            ) from None
+        fd = self._open()
         if not self._try(fd):
             if self._holder_pid() == os.getpid():
                 os.close(fd)  # waiting on ourselves would never end
@@ -52,13 +47,38 @@ class EngineLock:
                 if time.monotonic() - last >= WAIT_REPORT_EVERY:
                     say(f"still waiting for the run holding this engine ({self._describe_holder()})")
                     last = time.monotonic()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(self.holder).encode(), 0)
+        with contextlib.suppress(OSError):  # read-only (see _open): the holder goes unnamed
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(self.holder).encode(), 0)
         self._fd = fd
+
+    def _open(self) -> int:
+        """The lock file, shared by every user of the engine (root, and each member of
+        the docker group). It is made writable by all, so any run can name itself in
+        it; it is never opened with O_CREAT once it exists, since /tmp's sticky bit
+        (fs.protected_regular) refuses that for another user's file. A lock an older
+        version made read-only still locks: flock needs no write access."""
+        while True:
+            for flags in (os.O_RDWR, os.O_RDONLY):
+                try:
+                    return os.open(self.path, flags)
+                except PermissionError:
+                    continue
+                except FileNotFoundError:
+                    break
+            else:
+                raise EngineBusy(f"cannot open the engine's lock {self.path}; ask root to remove it, then run again")
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:  # another run made it just now: open theirs
+                continue
+            os.fchmod(fd, 0o666)  # whatever the umask
+            return fd
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

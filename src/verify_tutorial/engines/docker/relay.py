@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +61,20 @@ class Policy(Protocol):
         ...
 
 
+def _same_access(socket_path: Path, upstream: str) -> None:
+    """Whoever may use the engine's socket may use the relay's, and no one else: its
+    group (docker) and mode, so an account outside the group is refused as it
+    would be by the engine."""
+    try:
+        engine = os.stat(upstream)
+    except OSError:  # not there (yet): each connection will say it is unreachable
+        return
+    if os.geteuid() == 0:
+        os.chown(socket_path, -1, engine.st_gid)
+    os.chmod(socket_path, stat.S_IMODE(engine.st_mode))
+    socket_path.parent.chmod(0o711)  # enterable, not listable: the journal beside it stays the run's
+
+
 class Relay:
     """Serve `socket_path`, forwarding to the engine at `upstream` (a unix socket path)."""
 
@@ -100,6 +116,7 @@ class Relay:
             self._server = self._loop.run_until_complete(
                 asyncio.start_unix_server(self._client, path=str(self.socket_path), limit=HEAD_LIMIT)
             )
+            _same_access(self.socket_path, self.upstream)
         except OSError as error:
             self._failure = error
             self._ready.set()

@@ -71,7 +71,8 @@ def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
             if gone:
                 say(f"reaped what an earlier run left ({who.strip()}): {', '.join(gone)}")
         shutil.rmtree(path, ignore_errors=True)
-        say(f"reaped an earlier run's temp dir {path}")
+        if not path.exists():  # another user's stays: theirs (or root's) to reap
+            say(f"reaped an earlier run's temp dir {path}")
 
 
 def _is_id(value: str) -> bool:
