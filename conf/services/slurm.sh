@@ -3,7 +3,8 @@
 # Debian's slurm-wlm, everything (config, key, state, logs) in
 # VERIFY_SERVICE_DIR, listening on loopback only. Prints SLURM_CONF=... for the
 # page, so sbatch and squeue find it. The verifier ends the daemons and removes
-# the folder when the page ends. Slurm's daemons run jobs as their user: root.
+# the folder when the page ends. Slurm's daemons run as root; each job runs as
+# the user who submitted it.
 set -euo pipefail
 dir=${VERIFY_SERVICE_DIR:?run by the verifier, which sets VERIFY_SERVICE_DIR}
 node=${SLURM_NODE_NAME:-node01}
@@ -15,7 +16,9 @@ for port in 6817 6818; do
   fi
 done
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
-chmod 700 "$dir/munge"
+# Jobs come from the cluster's users, not root: they read slurm.conf and reach
+# munged's socket here. The key stays root's (mungekey makes it 0600).
+chmod 755 "$dir" "$dir/munge"
 mungekey --create --keyfile="$dir/munge/munge.key" 2>/dev/null
 munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
   --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \

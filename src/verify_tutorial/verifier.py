@@ -8,6 +8,7 @@ it from pytest's options. Either way the pytest layer only drives it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from .config import Settings
 from .document.model import Block, Command
 from .engines import engine_for
 from .engines.base import Engine
-from .errors import NoBlocks, PageNotText, UnsafeAccept, VerifyError
+from .errors import NoBlocks, PageNotText, UnknownOption, UnsafeAccept, VerifyError
 from .execution.accounts import accounts_for
 from .execution.answer import shell_answer
 from .execution.identity import RunIdentity
@@ -93,7 +94,18 @@ class Verifier:
         return result
 
     def skip_reason(self, block: Block) -> str | None:
+        role = block.options.role
+        if role is not None and role in self.accounts and not self.switches_accounts:
+            return (
+                f"runs as the {role} role's own account ({self.settings.roles[role]}), "
+                "which only a run started as root can switch to"
+            )
         return skip_reason(block.options, self.available, self.service_hints, self.settings.targets)
+
+    @property
+    def switches_accounts(self) -> bool:
+        """Whether roles run as their own accounts (a run started as root), not all as this user."""
+        return any(account.uid != os.geteuid() for account in self.accounts.values())
 
     # -- before anything runs ---------------------------------------------------
     def preflight(self, pages: Iterable[Path] | None, say: Say) -> list[PageNotText]:
@@ -112,6 +124,13 @@ class Verifier:
         if not blocks and not unreadable:
             where = self.settings.relative(self.settings.pages)
             raise NoBlocks(f"no console blocks in the pages chosen (under {where}/); nothing to verify")
+        stray = [b for b in blocks if b.options.role is not None and b.options.role not in self.settings.roles]
+        if stray:
+            known = ", ".join(self.settings.roles) or "none: the configuration declares no [roles]"
+            raise UnknownOption(
+                f"{stray[0].where}: role={stray[0].options.role} is not a role of "
+                f"{self.settings.relative(self.settings.source)}; use one of {known}"
+            )
         runnable = [b for b in blocks if self.skip_reason(b) is None]
         if runnable:
             self.engine.check(self.env)
@@ -166,6 +185,7 @@ class Verifier:
             collision=engine.collision,
             rules=self.settings.rules,
             accounts=self.accounts,
+            account_env=engine.account_env,
         )
         page_run.services = list(running)
         self.live.append(page_run)

@@ -26,6 +26,7 @@ class Options:
     exit: int = 0
     stdin: str | None = None  # scripted input; implies a pty, as for "-it"
     pty: bool = False
+    role: str | None = None  # the configuration's role every command runs as, whatever its prompt's label
 
 
 @dataclass

@@ -8,7 +8,8 @@ In MyST, on the comment lines right above a console block:
 Keys: requires (names the project's configuration declares; comma-separated), skip
 (a reason), timeout (seconds per command), session (a named shell state on the
 page), setup / teardown (hidden commands, repeatable), exit (expected status of
-each command), stdin (scripted input, given through a pty), pty (a flag).
+each command), stdin (scripted input, given through a pty), pty (a flag), role
+(the configured role the block runs as, where no prompt label can say it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..errors import UnknownOption
 from .model import Options
 
 MARKER = "verify:"
-KEYS = ("requires", "skip", "timeout", "session", "setup", "teardown", "exit", "stdin", "pty")
+KEYS = ("requires", "skip", "timeout", "session", "setup", "teardown", "exit", "stdin", "pty", "role")
 
 
 def parse_options(path: Path, comments: list[tuple[int, str]], requirements: frozenset[str] | None = None) -> Options:
@@ -84,6 +85,8 @@ def _apply(options: Options, where: str, word: str, requirements: frozenset[str]
         return replace(options, exit=int(value))
     if key == "session":
         return replace(options, session=value)
+    if key == "role":
+        return replace(options, role=value)
     if key == "setup":
         return replace(options, setup=[*options.setup, value])
     if key == "teardown":

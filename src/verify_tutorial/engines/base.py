@@ -14,6 +14,7 @@ objects the run owns and removes. The verifier knows engines only through it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from ..execution.identity import RunIdentity
@@ -33,6 +34,11 @@ class Engine(Protocol):
 
     def shell_env(self) -> dict[str, str]:
         """Variables every page's shell gets, whether or not the engine is open."""
+        ...
+
+    def account_env(self, home: Path, env: dict[str, str]) -> dict[str, str]:
+        """Variables for a shell that runs as another account, whose home is `home`:
+        what it needs of the verifier's own user's settings, copied into that home."""
         ...
 
     def check(self, env: dict[str, str]) -> None:

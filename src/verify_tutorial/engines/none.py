@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from ..execution.identity import RunIdentity
@@ -47,6 +48,9 @@ class NoEngine:
 
     def lost_words(self) -> str:
         return "the shell stopped answering"
+
+    def account_env(self, home: Path, env: dict[str, str]) -> dict[str, str]:
+        return {}
 
     def collision(self, output: str) -> str | None:
         return None

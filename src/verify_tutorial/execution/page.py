@@ -20,6 +20,8 @@ from .shell import Outcome, PageShell
 # whether its output is the engine refusing a name that is taken.
 WantsTerminal = Callable[[str], bool]
 Collision = Callable[[str], "str | None"]
+# And what a shell run as another account needs, copied into its home (the engine's client settings).
+AccountEnv = Callable[[Path, dict[str, str]], dict[str, str]]
 
 
 class Stoppable(Protocol):
@@ -68,6 +70,7 @@ class PageRun:
         collision: Collision = lambda output: None,
         rules: tuple[Rule, ...] = (),
         accounts: dict[str, Account] | None = None,
+        account_env: AccountEnv = lambda home, env: {},
     ):
         self.display = display
         self.wants_terminal = wants_terminal
@@ -77,6 +80,7 @@ class PageRun:
         self.project = project
         self.env = env
         # Role -> account, the first the default; none configured: one role, the verifier's own user.
+        self.account_env = account_env
         self.accounts: dict[str, Account | None] = dict(accounts) if accounts else {"": None}
         self._places: dict[str, tuple[Path, dict[str, str]]] = {}
         self._shells: dict[tuple[str, str], PageShell] = {}
@@ -85,12 +89,12 @@ class PageRun:
         if any(self.accounts.values()):
             self.tmp.chmod(0o755)  # each role's account enters its own folder in it
 
-    def role(self, command: Command) -> str:
-        """The role a command runs as: the one its prompt's label names, else the first."""
+    def role(self, command: Command, block: Block | None = None) -> str:
+        """The role a command runs as: its block's role=, else the one its prompt's
+        label names, else the first."""
+        if block is not None and block.options.role in self.accounts:
+            return block.options.role
         return command.label if command.label in self.accounts else next(iter(self.accounts))
-
-    def account(self, command: Command) -> Account | None:
-        return self.accounts[self.role(command)]
 
     def _place(self, role: str) -> tuple[Path, dict[str, str]]:
         """A role's copy of the project and its environment, made on first use. Each role
@@ -109,6 +113,8 @@ class PageRun:
             env = {**self.env, "HOME": str(home)}
             if account is not None:
                 env.update(account.environment())
+                if account.uid != os.geteuid():
+                    env.update(self.account_env(home, env))
                 account.give(base)
             self._places[role] = (workdir, env)
         return self._places[role]
@@ -136,7 +142,7 @@ class PageRun:
     ) -> Result:
         """Run one command of a block (with the block's hidden setup before its first)."""
         where = f"{self.display}:{command.line}"
-        shell = self.shell(block.options.session, self.role(command))
+        shell = self.shell(block.options.session, self.role(command, block))
         hidden_time = 0.0
         if command is block.commands[0]:
             for hidden in block.options.setup:
@@ -159,7 +165,7 @@ class PageRun:
             exit_status=outcome.status,
             expected=command.expected,
             actual=actual,
-            role=self.role(command),
+            role=self.role(command, block),
             user=(shell.account or Account.current()).describe(),
         )
         problem = self._problem(block, command, outcome, actual, self.rules)

@@ -78,6 +78,20 @@ class DockerEngine:
             env["DOCKER_CONFIG"] = str(user_config)
         return env
 
+    def account_env(self, home: Path, env: dict[str, str]) -> dict[str, str]:
+        # The client's configuration (which may name the buildx plugin's folder) and
+        # its plugins, in the account's home: the verifier's own folder may be
+        # unreadable to it (root's home), and buildx writes its state there.
+        if "DOCKER_CONFIG" not in env:
+            return {}
+        source, config = Path(env["DOCKER_CONFIG"]), home / ".docker"
+        config.mkdir(exist_ok=True)
+        if (source / "config.json").is_file():
+            shutil.copyfile(source / "config.json", config / "config.json")
+        if (source / "cli-plugins").is_dir():
+            (config / "cli-plugins").symlink_to(source / "cli-plugins")
+        return {"DOCKER_CONFIG": str(config)}
+
     def check(self, env: dict[str, str]) -> None:
         client.check_buildkit(env, self.hint)
 
