@@ -53,9 +53,23 @@ GPU_RESULTS = "build/verify-gpu"  # a GPU runner's, where the Pages workflow dow
 # -- The cluster page ------------------------------------------------------------
 CLUSTER_PACKAGES = ("slurm-wlm", "munge")  # Debian 12's Slurm and munge, installed by `provision.sh cluster`
 CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged")  # what the page runs; missing ones make it skip
-APPTAINER_IMAGE = "verify-apptainer:sid"  # unstable's Apptainer in an image (Debian 12's libc is too old)
-APPTAINER_PACKAGES = ("apptainer", "squashfuse", "fuse2fs", "fuse-overlayfs", "gocryptfs", "ca-certificates")
-APPTAINER_WRAPPER = "/usr/local/bin/apptainer"  # where conf/bin/apptainer is installed, naming APPTAINER_IMAGE
+# Apptainer: unstable's (Debian 12's libc is too old for it), unpacked beside the system
+# with its own libc by conf/apptainer.sh, run unprivileged (user namespaces, no setuid).
+APPTAINER_PREFIX = "/opt/apptainer-native"  # where it is unpacked; PREFIX/bin/apptainer runs it
+APPTAINER_PACKAGES = ("apptainer", "libc6", "libseccomp2", "libsqlite3-0")  # from CURRENT_SUITE, unpacked there
+# Debian 12's, installed: the helpers it runs (without gocryptfs, every command says
+# "INFO: gocryptfs not found"), and what unpacks and patches it.
+APPTAINER_HOST_PACKAGES = (
+    *("squashfuse", "fuse2fs", "fuse-overlayfs", "squashfs-tools", "fuse3", "e2fsprogs", "uidmap", "gocryptfs"),
+    *("patchelf", "gcc", "libc6-dev", "ca-certificates", "debian-archive-keyring"),
+)
+APPTAINER_LINK = "/usr/local/bin/apptainer"  # the symlink to it that puts `apptainer` on PATH
+
+# -- Who runs the guide's commands (conf/verify.toml's [roles] names them) -----------
+READER_ACCOUNT = "verify-reader"  # a workstation user: in the docker group, with sudo
+CLUSTER_ACCOUNT = "verify-cluster"  # a cluster user: no Docker access, no sudo; Apptainer unprivileged
+NEWCOMER_ACCOUNT = "verify-newcomer"  # a workstation user not yet in the docker group, with sudo
+ACCOUNT_PACKAGES = ("sudo", "uidmap")  # sudo for the reader; newuidmap for --fakeroot and rootless tools
 
 # -- The browser test -------------------------------------------------------------
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")  # looked for in this order
@@ -75,8 +89,8 @@ OVERRIDABLE = frozenset(
         "CURRENT_BRIDGE",
         "CURRENT_CIDR",
         "CURRENT_LOG",
-        "APPTAINER_IMAGE",
-        "APPTAINER_WRAPPER",
+        "APPTAINER_PREFIX",
+        "APPTAINER_LINK",
     }
 )
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 # The images, tools, browsers and sockets provision.sh makes: conf/facts.py's, which
 # provision.sh reads too. CHROMIUM names a browser directly.
-from facts import APPTAINER_IMAGE, BASE_IMAGES, BROWSERS, CLUSTER_TOOLS, CURRENT_SOCK, ENGINE_HOST
+from facts import BASE_IMAGES, BROWSERS, CLUSTER_TOOLS, CURRENT_SOCK, ENGINE_HOST
 
 DEFAULT_HOSTS = ("", ENGINE_HOST, "unix:///run/docker.sock")  # DOCKER_HOST naming the first engine, or unset
 CURRENT_HOST = f"unix://{CURRENT_SOCK}"  # provision.sh engine-current's
@@ -76,7 +76,7 @@ def missing(host: Host) -> list[Step]:
     # Without these the cluster page's blocks skip, saying why; a host
     # that can install them does, one that cannot goes on.
     if host.cluster and host.root and host.apt and host.engine_problem is None:
-        action = "installing Slurm and munge from Debian, and Apptainer in a container image"
+        action = "installing Slurm and munge from Debian, and Apptainer from Debian unstable, unprivileged"
         steps.append(Step("cluster", host.cluster, action))
     return steps
 
@@ -118,7 +118,7 @@ def probe(docker: str | None, needs_browser: bool) -> Host:
     browser = None
     if needs_browser:
         browser = browser_binary() is not None
-    cluster = cluster_problem(docker) if problem is None and docker is not None else None
+    cluster = cluster_problem() if problem is None else None
     return Host(os.geteuid() == 0, is_debian_like(), engine, problem, images, browser, cluster)
 
 
@@ -127,16 +127,16 @@ def browser_binary() -> str | None:
     return os.environ.get("CHROMIUM") or next((path for path in map(shutil.which, BROWSERS) if path), None)
 
 
-def cluster_problem(docker: str) -> str | None:
+def cluster_problem() -> str | None:
     """What the cluster page needs and this host lacks, in words; None when nothing."""
     lacking = [tool for tool in CLUSTER_TOOLS if shutil.which(tool) is None]
     if lacking:
         return f"no {', '.join(lacking)} for the cluster page"
-    # Our apptainer runs from an image, which each engine needs a copy of.
+    # The wrapper earlier provisioning installed ran Apptainer in a container (it names
+    # its image, verify-apptainer); provision.sh cluster replaces it by the native one.
     with open(shutil.which("apptainer") or os.devnull, "rb") as found:
-        ours = APPTAINER_IMAGE.encode() in found.read(4096)  # a script of ours, not a real binary
-    if ours and not _docker(docker, "image", "inspect", APPTAINER_IMAGE)[0]:
-        return f"Apptainer's image {APPTAINER_IMAGE} missing from this engine"
+        if b"verify-apptainer" in found.read(4096):
+            return f"the apptainer at {shutil.which('apptainer')} is the old wrapper that ran it in a container"
     return None
 
 

@@ -10,10 +10,14 @@
 #                              containerd image store) beside the first engine
 #   conf/provision.sh env-current     print the exports that point a shell at it:
 #                              eval "$(bash conf/provision.sh env-current)"
+#   conf/provision.sh accounts the accounts the guide's commands run as: a
+#                              workstation user (docker group, sudo), a
+#                              cluster user (neither) and a newcomer (sudo,
+#                              not yet in the docker group)
 #   conf/provision.sh cluster  what the cluster page runs: Slurm and munge
-#                              (Debian 12's) and Apptainer (Debian unstable's, in a
-#                              container image, called through conf/bin/apptainer
-#                              installed on PATH)
+#                              (Debian 12's) and Apptainer (Debian unstable's,
+#                              unpacked beside the system by conf/apptainer.sh,
+#                              unprivileged, linked onto PATH)
 #
 # Every step is skipped when its result is already there, so running it twice
 # is cheap. Installing the engine needs root and apt-get; the images step
@@ -304,12 +308,8 @@ EOF
     [ -n "$up" ] || { tail -n 20 "$CURRENT_LOG" >&2; die "the current engine did not answer within 60 s; see $CURRENT_LOG"; }
     say "current engine up on unix://$CURRENT_SOCK: $(current_version)"
   fi
-  # The base images (and Apptainer's, where the first engine has it): copied from
-  # the first engine where it has them, else as there.
+  # The base images: copied from the first engine where it has them, else as there.
   (
-    if "$(docker_cli)" image inspect "$APPTAINER_IMAGE" >/dev/null 2>&1; then
-      BASE_IMAGES+=("$APPTAINER_IMAGE")
-    fi
     export DOCKER_HOST=unix://$CURRENT_SOCK DOCKER_CONFIG
     DOCKER_CONFIG=$(current_config)
     DOCKER_CLI=$(current_client) IMAGE_DONOR=${IMAGE_DONOR:-$ENGINE_HOST} provision_images
@@ -327,44 +327,79 @@ provision_cluster() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${CLUSTER_PACKAGES[@]}" >/dev/null
   fi
-  local wrapper
-  wrapper=$(dirname "$0")/bin/apptainer
-  # A real apptainer is left alone; ours (it names its image) is replaced by the current copy.
-  if command -v apptainer >/dev/null && ! head -c 4096 "$(command -v apptainer)" | grep -qF "$APPTAINER_IMAGE"; then
-    say "apptainer present: $(apptainer --version) at $(command -v apptainer); left as it is"
+  local target=$APPTAINER_PREFIX/bin/apptainer found
+  # A real apptainer on PATH is left alone; ours (ours_apptainer, below) is replaced.
+  found=$(command -v apptainer || true)
+  if [ -n "$found" ] && ! ours_apptainer "$found"; then
+    say "apptainer present: $(apptainer --version) at $found; left as it is"
     return
   fi
-  engine_up || die "no Docker engine reachable: run 'conf/provision.sh engine' first (Apptainer runs in a container)"
-  if "$(docker_cli)" image inspect "$APPTAINER_IMAGE" >/dev/null 2>&1; then
-    say "Apptainer image $APPTAINER_IMAGE present"
-  else
-    command -v debootstrap >/dev/null || die "no debootstrap: apt-get install debootstrap"
-    local rootfs
-    rootfs=$(mktemp -d /tmp/provision-rootfs.XXXXXX)
-    say "building $APPTAINER_IMAGE: Apptainer from Debian's $CURRENT_SUITE (debootstrap, about a minute)"
-    debootstrap --variant=minbase --include="$(IFS=,; echo "${APPTAINER_PACKAGES[*]}")" "$CURRENT_SUITE" "$rootfs" "$DEBIAN_MIRROR" \
-      >"$rootfs.log" 2>&1 || { tail -n 20 "$rootfs.log" >&2; die "debootstrap of $CURRENT_SUITE failed"; }
-    rm -f "$rootfs.log" "$rootfs"/var/cache/apt/archives/*.deb
-    rm -rf "$rootfs"/var/lib/apt/lists/*
-    tar -C "$rootfs" -c . | "$(docker_cli)" import --change 'ENTRYPOINT ["apptainer"]' \
-      --message "Apptainer from debootstrap $CURRENT_SUITE minbase" - "$APPTAINER_IMAGE" >/dev/null
-    rm -rf "$rootfs"
-    say "built $APPTAINER_IMAGE: $("$(docker_cli)" run --rm "$APPTAINER_IMAGE" --version)"
+  bash "$(dirname "$0")/apptainer.sh"
+  if [ "$(readlink "$APPTAINER_LINK" || true)" != "$target" ]; then
+    if [ -e "$APPTAINER_LINK" ] || [ -L "$APPTAINER_LINK" ]; then
+      ours_apptainer "$APPTAINER_LINK" \
+        || die "$APPTAINER_LINK is there and not ours (not the old wrapper, nor a link to an install): remove it, or set APPTAINER_LINK"
+    fi
+    mkdir -p "$(dirname "$APPTAINER_LINK")"
+    ln -sfnT "$target" "$APPTAINER_LINK"
+    say "linked $APPTAINER_LINK to $target"
   fi
-  # The installed copy runs without this repository: the image it runs is written into
-  # it, after the first line (#!), as the default of VERIFY_APPTAINER_IMAGE.
-  local written
-  written=$(mktemp /tmp/provision-apptainer.XXXXXX)
-  {
-    head -n 1 "$wrapper"
-    printf '# Installed by conf/provision.sh cluster from conf/bin/apptainer, with the image it runs:\n'
-    # shellcheck disable=SC2016  # expanded when the wrapper runs
-    printf 'VERIFY_APPTAINER_IMAGE=${VERIFY_APPTAINER_IMAGE:-%q}\n' "$APPTAINER_IMAGE"
-    tail -n +2 "$wrapper"
-  } >"$written"
-  install -m 0755 "$written" "$APPTAINER_WRAPPER"
-  rm -f "$written"
-  say "installed $APPTAINER_WRAPPER (runs $APPTAINER_IMAGE on the caller's files)"
+  say "$APPTAINER_LINK runs $("$APPTAINER_LINK" --version)"
+  [ "$(command -v apptainer || true)" = "$APPTAINER_LINK" ] \
+    || say "note: 'apptainer' on PATH is $(command -v apptainer || echo nothing), not $APPTAINER_LINK"
+}
+
+# Ours, and so replaced by the link: the wrapper earlier versions installed (it ran
+# Apptainer in a container named verify-apptainer), or a link to an install of
+# conf/apptainer.sh (its .installed beside bin/), or one to nothing any more.
+ours_apptainer() {
+  if [ -L "$1" ]; then
+    local to
+    to=$(readlink "$1")
+    case $to in /*) ;; *) to=$(dirname "$1")/$to ;; esac
+    [ ! -e "$to" ] || [ -f "$(dirname "$(dirname "$to")")/.installed" ]
+  else
+    head -c 4096 "$1" 2>/dev/null | grep -qF verify-apptainer
+  fi
+}
+
+# The accounts the guide's commands run as (conf/verify.toml's [roles]): the
+# verifier, started as root, runs each role's commands as its account.
+provision_accounts() {
+  [ "$(id -u)" = 0 ] || die "accounts are made as root: sudo bash conf/provision.sh accounts"
+  local missing=() package
+  for package in "${ACCOUNT_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (about 5 s)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  getent group docker >/dev/null || groupadd --system docker
+  local name
+  for name in "$READER_ACCOUNT" "$CLUSTER_ACCOUNT" "$NEWCOMER_ACCOUNT"; do
+    if id "$name" >/dev/null 2>&1; then
+      say "account $name present: $(id "$name")"
+    else
+      # useradd also gives it subordinate uid and gid ranges (/etc/subuid): user namespaces need them.
+      useradd --create-home --shell /bin/bash "$name"
+      say "made account $name: $(id "$name")"
+    fi
+    grep -q "^$name:" /etc/subuid || die "$name has no range in /etc/subuid: add one (usermod --add-subuids 200000-265535 $name)"
+  done
+  id -nG "$READER_ACCOUNT" | tr ' ' '\n' | grep -qx docker || { usermod -aG docker "$READER_ACCOUNT"; say "$READER_ACCOUNT joined the docker group"; }
+  # The newcomer's docker group is the troubleshooting page's to give (and take back).
+  for name in "$READER_ACCOUNT" "$NEWCOMER_ACCOUNT"; do
+    local sudoers=/etc/sudoers.d/$name
+    [ -s "$sudoers" ] && continue
+    printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$name" >"$sudoers.new"
+    chmod 0440 "$sudoers.new"
+    visudo -cqf "$sudoers.new" || die "visudo refused $sudoers.new"
+    mv "$sudoers.new" "$sudoers"
+    say "$name may use sudo (for the lines the guide shows with sudo)"
+  done
+  # Nothing more for the cluster account: no docker group, no sudo.
 }
 
 # Several steps run in the order given: conf/provision.sh all browser
@@ -378,6 +413,7 @@ for step in "$@"; do
     engine-current) provision_engine_current ;;
     env-current) print_current_env ;;
     cluster) provision_cluster ;;
-    *) die "unknown step '$step': use engine, images, browser, all, cluster, engine-current or env-current" ;;
+    accounts) provision_accounts ;;
+    *) die "unknown step '$step': use engine, images, browser, all, cluster, accounts, engine-current or env-current" ;;
   esac
 done

@@ -1,10 +1,11 @@
 """conf/facts.py: the one home of the images, paths and names bash and Python share.
-Bash is run on what facts.py prints, and provision.sh and the Apptainer wrapper are
-run against a fake docker client; nothing is installed, started or pulled."""
+Bash is run on what facts.py prints, and provision.sh against a fake docker client and
+a fake Apptainer install; nothing is installed, started or pulled."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = ROOT / "conf" / "facts.py"
 PROVISION = ROOT / "conf" / "provision.sh"
-WRAPPER = ROOT / "conf" / "bin" / "apptainer"
 NAMES = [name for name, value in vars(facts).items() if name.isupper() and isinstance(value, (str, tuple))]
 
 # Bash says what it holds for each name given: the name, "a" for an array or "" for a
@@ -39,8 +39,8 @@ printf '%s\\n' "$*" >>"$FAKE_DOCKER_LOG"
 
 def _environment(**settings: str) -> dict[str, str]:
     """This process's environment without a setting of the caller's that would change the
-    result (an overridable fact, a donor engine, an image for the wrapper), plus `settings`."""
-    kept = {"IMAGE_DONOR", "DOCKER_CLI", "VERIFY_APPTAINER_IMAGE", *facts.OVERRIDABLE}
+    result (an overridable fact, a donor engine), plus `settings`."""
+    kept = {"IMAGE_DONOR", "DOCKER_CLI", *facts.OVERRIDABLE}
     return {**{k: v for k, v in os.environ.items() if k not in kept}, **settings}
 
 
@@ -81,7 +81,7 @@ def _calls(log: Path) -> list[str]:
 
 
 def test_bash_reads_every_fact_as_python_has_it_lists_as_arrays():
-    assert {"BASE_IMAGES", "APPTAINER_IMAGE", "CURRENT_SOCK", "CURRENT_RESULTS", "BROWSERS"} <= set(NAMES)
+    assert {"BASE_IMAGES", "APPTAINER_PREFIX", "CURRENT_SOCK", "CURRENT_RESULTS", "BROWSERS"} <= set(NAMES)
     assert _read_back() == {name: getattr(facts, name) for name in NAMES}
 
 
@@ -150,64 +150,109 @@ def test_provision_sh_stops_on_an_unknown_step_before_doing_anything(fake_docker
     assert done.stderr.startswith("provision: error: unknown step 'images-please': use engine, images,")
 
 
-def _run_wrapper(wrapper: Path, docker: Path, log: Path, cwd: Path, **settings: str) -> str:
-    done = subprocess.run(
-        [str(wrapper), "--version"],
-        env=_environment(DOCKER_CLI=str(docker), FAKE_DOCKER_LOG=str(log), **settings),
-        cwd=cwd,
+# Apptainer as conf/apptainer.sh leaves it, as far as provision.sh looks: its .installed,
+# and a bin/apptainer that answers --version.
+NATIVE_VERSION = "apptainer version 1.4.5-2"
+# What an earlier provisioning installed at APPTAINER_LINK: a script naming its image.
+OLD_WRAPPER = "#!/usr/bin/env bash\nVERIFY_APPTAINER_IMAGE=${VERIFY_APPTAINER_IMAGE:-verify-apptainer:sid}\n"
+# Someone else's Apptainer.
+FOREIGN = '#!/bin/sh\necho "apptainer version 1.3.6"\n'
+
+
+@pytest.fixture
+def cluster_host(tmp_path) -> tuple[Path, Path, dict[str, str]]:
+    """provision.sh cluster's world, all in tmp_path: `id -u` says root, Slurm and munge are
+    there, Apptainer is installed in a prefix, and PATH is the folder of APPTAINER_LINK
+    and the fakes, with the few real tools the scripts use and no apptainer of the host's.
+    Gives the prefix, the link and the environment."""
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    for tool in ("bash", "python3", "dirname", "head", "grep", "readlink", "ln", "mkdir", "paste"):
+        (fake / tool).symlink_to(shutil.which(tool))
+    _executable(fake / "id", '#!/bin/sh\nif [ "$1" = -u ]; then echo 0; else exec /usr/bin/id "$@"; fi\n')
+    _executable(fake / "slurmctld", "#!/bin/sh\necho slurm 22.05.fake\n")
+    _executable(fake / "munged", "#!/bin/sh\n")
+    prefix = tmp_path / "opt" / "apptainer-native"
+    _executable(prefix / "bin" / "apptainer", f'#!/bin/sh\necho "{NATIVE_VERSION}"\n')
+    (prefix / ".installed").write_text("apptainer 1.4.5-2\nlibc6 2.43-7\n", encoding="utf-8")
+    link = tmp_path / "local" / "bin" / "apptainer"
+    link.parent.mkdir(parents=True)
+    environment = _environment(PATH=f"{link.parent}:{fake}", APPTAINER_PREFIX=str(prefix), APPTAINER_LINK=str(link))
+    return prefix, link, environment
+
+
+def _provision_cluster(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [shutil.which("bash") or "bash", str(PROVISION), "cluster"],
+        env=environment,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
     )
+
+
+@pytest.mark.parametrize("before", ["nothing", "old wrapper", "our earlier link", "dangling link"])
+def test_provision_sh_cluster_links_apptainer_link_to_the_prefix_s_apptainer(cluster_host, tmp_path, before):
+    """With Apptainer installed (conf/apptainer.sh says so and does nothing more), the step
+    puts the link in place of nothing or of ours: the old wrapper, a link to an earlier
+    install (its .installed beside bin/), a link to nothing."""
+    prefix, link, environment = cluster_host
+    if before == "old wrapper":
+        _executable(link, OLD_WRAPPER)
+    elif before == "our earlier link":
+        earlier = tmp_path / "earlier"
+        _executable(earlier / "bin" / "apptainer", '#!/bin/sh\necho "apptainer version 1.4.4-1"\n')
+        (earlier / ".installed").write_text("apptainer 1.4.4-1\n", encoding="utf-8")
+        link.symlink_to(earlier / "bin" / "apptainer")
+    elif before == "dangling link":
+        link.symlink_to(tmp_path / "gone" / "bin" / "apptainer")
+    done = _provision_cluster(environment)
     assert done.returncode == 0, done.stderr
-    *_, call = _calls(log)
-    return call
+    target = prefix / "bin" / "apptainer"
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert done.stderr.splitlines() == [
+        "provision: Slurm and munge present: slurm 22.05.fake",
+        f"apptainer: present in {prefix}: {NATIVE_VERSION} (apptainer 1.4.5-2,libc6 2.43-7)",
+        f"provision: linked {link} to {target}",
+        f"provision: {link} runs {NATIVE_VERSION}",
+    ]
+    # Again: the link is there already, so nothing changes and nothing is said about it.
+    again = _provision_cluster(environment)
+    assert again.returncode == 0, again.stderr
+    assert not any(" linked " in line for line in again.stderr.splitlines())
+    assert again.stderr.splitlines()[-1] == f"provision: {link} runs {NATIVE_VERSION}"
+    assert os.readlink(link) == str(target)
 
 
-def test_the_repository_s_wrapper_runs_the_facts_apptainer_image(fake_docker, tmp_path):
-    docker, log = fake_docker
-    call = _run_wrapper(WRAPPER, docker, log, tmp_path)
-    assert call.startswith("run --rm -i --init ") and call.endswith(f" {facts.APPTAINER_IMAGE} --version")
-    call = _run_wrapper(WRAPPER, docker, log, tmp_path, VERIFY_APPTAINER_IMAGE="mine:1")
-    assert call.endswith(" mine:1 --version")
-
-
-def test_provision_sh_cluster_installs_a_wrapper_that_runs_the_facts_image_without_the_repository(
-    fake_docker, tmp_path, monkeypatch
-):
-    """provision.sh cluster with Slurm, munge and the image already there: all it does is
-    install the wrapper, here at APPTAINER_WRAPPER in tmp_path (`id -u` says root)."""
-    docker, log = fake_docker
-    fake = docker.parent
-    _executable(fake / "id", '#!/bin/sh\nif [ "$1" = -u ]; then echo 0; else exec /usr/bin/id "$@"; fi\n')
-    _executable(fake / "slurmctld", "#!/bin/sh\necho slurm 22.05.fake\n")
-    _executable(fake / "munged", "#!/bin/sh\n")
-    # An apptainer of ours from an earlier install (it names the image): replaced, not left alone.
-    _executable(fake / "apptainer", f"#!/bin/sh\n# {facts.APPTAINER_IMAGE}\n")
-    installed = tmp_path / "installed" / "apptainer"
-    installed.parent.mkdir()
-    done = subprocess.run(
-        ["bash", str(PROVISION), "cluster"],
-        env=_environment(
-            PATH=f"{fake}:{os.environ['PATH']}",
-            DOCKER_CLI=str(docker),
-            FAKE_DOCKER_LOG=str(log),
-            APPTAINER_WRAPPER=str(installed),
-        ),
-        capture_output=True,
-        text=True,
-    )
+def test_provision_sh_cluster_leaves_a_foreign_apptainer_on_path_alone(cluster_host):
+    _, link, environment = cluster_host
+    _executable(link, FOREIGN)
+    done = _provision_cluster(environment)
     assert done.returncode == 0, done.stderr
-    assert _calls(log) == ["info", f"image inspect {facts.APPTAINER_IMAGE}"]
-    assert done.stderr.splitlines()[-1] == (
-        f"provision: installed {installed} (runs {facts.APPTAINER_IMAGE} on the caller's files)"
+    assert (
+        done.stderr.splitlines()[-1]
+        == f"provision: apptainer present: apptainer version 1.3.6 at {link}; left as it is"
     )
-    # Away from the repository (no conf/facts.py beside it), it still knows its image...
-    call = _run_wrapper(installed, docker, log, tmp_path)
-    assert call.endswith(f" {facts.APPTAINER_IMAGE} --version")
-    assert _run_wrapper(installed, docker, log, tmp_path, VERIFY_APPTAINER_IMAGE="mine:1").endswith(" mine:1 --version")
-    # ...and host_setup knows it for ours: it asks the engine for that image.
-    monkeypatch.setenv("PATH", f"{installed.parent}:{fake}")
-    monkeypatch.setenv("FAKE_DOCKER_LOG", str(log))
-    assert host_setup.cluster_problem(str(docker)) is None
-    assert _calls(log)[-1] == f"image inspect {facts.APPTAINER_IMAGE}"
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == FOREIGN
+    assert "apptainer:" not in done.stderr  # conf/apptainer.sh was not run
+
+
+def test_provision_sh_cluster_stops_at_a_foreign_file_where_the_link_goes(cluster_host, tmp_path):
+    """Not on PATH, so not found as an apptainer, but not ours to replace either."""
+    _, link, environment = cluster_host
+    _executable(link, FOREIGN)
+    done = _provision_cluster({**environment, "PATH": str(tmp_path / "fake")})
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(f"provision: error: {link} is there and not ours")
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == FOREIGN
+
+
+def test_host_setup_sends_a_host_with_the_old_wrapper_to_provision_sh_cluster(cluster_host, monkeypatch):
+    _, link, environment = cluster_host
+    _executable(link, OLD_WRAPPER)
+    monkeypatch.setenv("PATH", environment["PATH"])
+    assert host_setup.cluster_problem() == f"the apptainer at {link} is the old wrapper that ran it in a container"
+    assert _provision_cluster(environment).returncode == 0
+    assert host_setup.cluster_problem() is None
+    link.unlink()
+    assert host_setup.cluster_problem() == "no apptainer for the cluster page"

@@ -173,7 +173,7 @@ def test_the_cluster_tools_are_provisioned_as_root_once_the_engine_answers():
     ensure(fake.look, said.append, fake.run)
     assert fake.ran == ["cluster"]
     assert said == [
-        f"{lacking}: installing Slurm and munge from Debian, and Apptainer in a container image"
+        f"{lacking}: installing Slurm and munge from Debian, and Apptainer from Debian unstable, unprivileged"
         " (bash conf/provision.sh cluster)"
     ]
 

@@ -75,3 +75,37 @@ def test_the_docker_engine_without_its_sdk_is_one_line_saying_what_to_install(mo
         monkeypatch.delitem(sys.modules, name)
     with pytest.raises(VerifyError, match=r"pip install 'verify-tutorial\[docker\]', or set engine = \"none\""):
         engine_for("docker")
+
+
+def test_roles_name_accounts_and_a_bad_table_is_refused(tmp_path):
+    path = settings_file(tmp_path, '[roles]\nworkstation = "reader"\ncluster = "researcher"\n')
+    assert list(load(path).roles.items()) == [("workstation", "reader"), ("cluster", "researcher")]
+    with pytest.raises(VerifyError, match=r'roles = .*give a table of role = "account"'):
+        load(settings_file(tmp_path, '[roles]\nworkstation = "Not An Account"\n'))
+
+
+def page_with(tmp_path, block: str):
+    (tmp_path / "docs" / "page.md").write_text(f"# Page\n\n{block}")
+    return tmp_path / "docs" / "page.md"
+
+
+def test_a_block_s_unknown_role_stops_the_run_naming_its_line(tmp_path):
+    path = settings_file(tmp_path, '[roles]\nworkstation = "nobody"\n')
+    page = page_with(tmp_path, "% verify: role=clutser\n```console\n$ true\n```\n")
+    verifier = Verifier(load(path))
+    wanted = r"page.md:4: role=clutser is not a role of verify.toml; use one of workstation"
+    with pytest.raises(VerifyError, match=wanted):
+        verifier.preflight([page], say=print)
+
+
+def test_a_block_with_a_role_is_skipped_where_the_run_cannot_switch_to_its_account(tmp_path, monkeypatch):
+    path = settings_file(tmp_path, '[roles]\nworkstation = "nobody"\nnewcomer = "nobody"\n')
+    page = page_with(tmp_path, "% verify: role=newcomer\n```console\n$ true\n```\n")
+    verifier = Verifier(load(path))
+    (block,) = verifier.blocks(page)
+    monkeypatch.setattr(Verifier, "switches_accounts", property(lambda self: False))
+    assert verifier.skip_reason(block) == (
+        "runs as the newcomer role's own account (nobody), which only a run started as root can switch to"
+    )
+    monkeypatch.setattr(Verifier, "switches_accounts", property(lambda self: True))
+    assert verifier.skip_reason(block) is None

@@ -29,6 +29,7 @@ def test_good_values():
     assert options("timeout=1e3").timeout == 1000
     assert options("exit=255").exit == 255
     assert options("exit=0").exit == 0
+    assert options("role=newcomer").role == "newcomer" and options("exit=0").role is None
 
 
 def test_a_cpu_only_block_runs_on_cpu_and_is_skipped_on_gpu():
