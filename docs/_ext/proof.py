@@ -94,6 +94,19 @@ def reader_tool(name: str, text: str) -> str:
     return f"{words} ({how})" if how else words
 
 
+def reader_user(user: str) -> str:
+    """How the results name an account ("verify-reader (uid 1002; groups docker)") -> reader
+    words: who the reader was when the command ran. The account's own name is the host's."""
+    found = re.search(r"\(uid (\d+)(?:; groups ([^)]*))?\)", user)
+    if not found:
+        return ""
+    if found[1] == "0":
+        return "as root"
+    if "docker" in (found[2] or "").split(", "):
+        return "as an ordinary user in the docker group"
+    return "as an ordinary user without Docker access"
+
+
 def badge_text(status: str, entries: list[dict]) -> str:
     """The badge's words, for a reader; each entry names its run, as merge_documents leaves it."""
     runs = sorted({(e["target"], e["engine"], e["date"][:10]) for e in entries})
@@ -101,6 +114,9 @@ def badge_text(status: str, entries: list[dict]) -> str:
     tools = sorted({reader_tool(name, text) for e in entries for name, text in (e.get("tools") or {}).items()})
     if tools:
         when += ", with " + " and ".join(tools)
+    users = sorted({reader_user(e["user"]) for e in entries if e.get("user")} - {""})
+    if users:
+        when += ", " + " and ".join(users)
     # A command passed on two engines has an entry for each; count it once.
     n = len({(e["page"], e["line"]) for e in entries if "line" in e}) or len(entries)
     count = f"{n} command{'s' if n != 1 else ''}"
@@ -190,8 +206,11 @@ class ProofSummary(SphinxDirective):
         commands = found.get("commands", [])
         if not commands:
             return [nodes.paragraph(text="No check results in this build: see the page on how this guide is tested.")]
+        ran_as = Counter(reader_user(e["user"]) for e in commands if e.get("user"))
+        who = "; ".join(f"{n} {words}" for words, n in sorted(ran_as.items()) if words)
         intro = nodes.paragraph(
             text=f"Last run: {found['date']} on {found['target']}, Docker {found['engine']}: {found['summary']}."
+            + (f" Commands run: {who}." if who else "")
         )
         table = nodes.table(classes=["proof-summary"])
         group = nodes.tgroup(cols=4)
@@ -206,6 +225,8 @@ class ProofSummary(SphinxDirective):
         for entry in commands:
             detail = entry["reason"] if entry["status"] == "skipped" else f"{entry.get('duration', 0):.1f} s"
             detail += f" ({entry.get('target', '?')}, Docker {entry.get('engine', '?')})"
+            if entry.get("user"):
+                detail += f", {reader_user(entry['user'])}"
             body += self.row([f"{entry['page']}:{entry['line']}", entry["command"], entry["status"], detail])
         return [intro, table]
 

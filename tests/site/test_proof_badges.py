@@ -154,14 +154,30 @@ def test_a_badge_names_the_tools_a_block_ran_with_in_reader_words():
         "engine": "20.10.24",
         "date": "2026-11-29T20:00:00+00:00",
         "tools": {
-            "apptainer": "apptainer version 1.4.5; run in a container on a host whose libc is too old for it",
+            "apptainer": "apptainer version 1.4.5; unprivileged, through user namespaces (no setuid)",
             "slurm": "slurm-wlm 22.05.8",
         },
     }
     text = badge_text("verified", [entry])
     assert text.endswith(
-        "with Apptainer 1.4.5 (run in a container on a host whose libc is too old for it) and Slurm 22.05.8"
+        "with Apptainer 1.4.5 (unprivileged, through user namespaces (no setuid)) and Slurm 22.05.8"
     ), text
     assert "apptainer version" not in text
     del entry["tools"]
     assert "with" not in badge_text("verified", [entry])
+
+
+@pytest.mark.parametrize(
+    ("user", "words"),
+    [
+        ("verify-reader (uid 1002; groups docker)", "as an ordinary user in the docker group"),
+        ("verify-cluster (uid 1003)", "as an ordinary user without Docker access"),
+        ("someone (uid 1000; groups sudo, dockerish)", "as an ordinary user without Docker access"),
+        ("root (uid 0)", "as root"),
+    ],
+)
+def test_the_badge_says_who_ran_it_without_the_host_s_account_name(user, words):
+    entry = {"page": "docs/p.md", "line": 3, "status": "passed", "reason": "", "target": "cpu"}
+    text = badge_text("verified", [{**entry, "engine": "28.5.2", "date": "2026-12-03T10:00:00+00:00", "user": user}])
+    assert text.endswith(f"on CPU, Docker 28.5.2, 2026-12-03, {words}"), text
+    assert user.split()[0] not in text or user.startswith("root ")
