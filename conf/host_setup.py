@@ -13,6 +13,7 @@ but the standard library. `missing` and `advice` decide, `probe` looks, and
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -22,7 +23,16 @@ from pathlib import Path
 
 # The images, tools, browsers and sockets provision.sh makes: conf/facts.py's, which
 # provision.sh reads too. CHROMIUM names a browser directly.
-from facts import BASE_IMAGES, BROWSERS, CLUSTER_TOOLS, CURRENT_SOCK, ENGINE_HOST
+from facts import (
+    BASE_IMAGES,
+    BROWSERS,
+    CLUSTER_ACCOUNT,
+    CLUSTER_TOOLS,
+    CURRENT_SOCK,
+    ENGINE_HOST,
+    NEWCOMER_ACCOUNT,
+    READER_ACCOUNT,
+)
 
 DEFAULT_HOSTS = ("", ENGINE_HOST, "unix:///run/docker.sock")  # DOCKER_HOST naming the first engine, or unset
 CURRENT_HOST = f"unix://{CURRENT_SOCK}"  # provision.sh engine-current's
@@ -45,6 +55,7 @@ class Host:
     missing_images: tuple[str, ...] = ()  # only known once the engine answers
     browser: bool | None = None  # None when the session needs none
     cluster: str | None = None  # what the cluster and sharing pages lack here, if anything
+    accounts: tuple[str, ...] = ()  # the accounts the pages' commands run as that root lacks
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,9 @@ def missing(host: Host) -> list[Step]:
         plural = "s" if len(host.missing_images) > 1 else ""
         why = f"base image{plural} {', '.join(host.missing_images)} missing"
         steps.append(Step(command, why, "pulling each, else building it from Debian's packages"))
+    if host.accounts:
+        why = f"no account {', '.join(host.accounts)} for the pages' commands (never run as root)"
+        steps.append(Step("accounts", why, "making the accounts the pages' commands run as"))
     if host.browser is False:
         steps.append(Step("browser", "no Chromium for the browser test", "installing Debian's chromium"))
     # Without these the cluster page's blocks skip, saying why; a host
@@ -83,7 +97,7 @@ def missing(host: Host) -> list[Step]:
 
 def can_provision(host: Host, step: Step) -> bool:
     # An engine at some other address, and its images, are not this host's to make.
-    return host.root and host.apt and (step.command == "browser" or host.engine in ("default", "current"))
+    return host.root and host.apt and (step.command in ("browser", "accounts") or host.engine in ("default", "current"))
 
 
 def advice(host: Host, steps: list[Step]) -> str:
@@ -119,7 +133,22 @@ def probe(docker: str | None, needs_browser: bool) -> Host:
     if needs_browser:
         browser = browser_binary() is not None
     cluster = cluster_problem() if problem is None else None
-    return Host(os.geteuid() == 0, is_debian_like(), engine, problem, images, browser, cluster)
+    root = os.geteuid() == 0
+    return Host(root, is_debian_like(), engine, problem, images, browser, cluster, missing_accounts() if root else ())
+
+
+def missing_accounts() -> tuple[str, ...]:
+    """The accounts conf/verify.toml's roles name that this host lacks (root runs the
+    pages as them; anyone else runs them as themselves, and needs none)."""
+    return tuple(name for name in (READER_ACCOUNT, CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT) if not _exists(name))
+
+
+def _exists(account: str) -> bool:
+    try:
+        pwd.getpwnam(account)
+    except KeyError:
+        return False
+    return True
 
 
 def browser_binary() -> str | None:

@@ -183,3 +183,21 @@ def test_a_host_that_cannot_install_the_cluster_tools_goes_on_without_them():
     assert missing(Host(False, True, "default", None, cluster=lacking)) == []
     assert missing(Host(True, False, "default", None, cluster=lacking)) == []
     assert [s.command for s in missing(Host(True, True, "default", DOWN, cluster=lacking))] == ["engine"]
+
+
+def test_root_without_the_pages_accounts_makes_them_before_the_browser():
+    host = Host(True, True, "default", None, browser=False, accounts=("verify-reader", "verify-cluster"))
+    fake = FakeHost(host, {"accounts": {"accounts": ()}, "browser": {"browser": True}})
+    ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == ["accounts", "browser"]
+    assert fake.said[0].startswith("no account verify-reader, verify-cluster for the pages' commands")
+
+
+def test_the_accounts_the_configuration_names_are_the_ones_provisioning_makes():
+    import tomllib
+
+    from conftest import ROOT
+    from facts import CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT, READER_ACCOUNT
+
+    roles = tomllib.loads((ROOT / "conf" / "verify.toml").read_text(encoding="utf-8"))["roles"]
+    assert sorted(roles.values()) == sorted((READER_ACCOUNT, CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT))
