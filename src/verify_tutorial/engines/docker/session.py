@@ -8,6 +8,7 @@ they create is recorded and labelled as the run's.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -25,6 +26,10 @@ from .journal import IDENTITY, JOURNAL
 from .labels import labels_for
 from .lock import EngineLock
 from .policy import DockerProxy
+
+# What an account's client configuration takes from the verifier's: how the client
+# finds its plugins and what it calls them; never logins or credential helpers.
+CLIENT_SETTINGS = ("cliPluginsExtraDirs", "aliases", "features")
 
 # What a lost engine looks like from docker-py.
 ENGINE_ERRORS = (requests.exceptions.ConnectionError, docker.errors.DockerException, OSError)
@@ -79,17 +84,23 @@ class DockerEngine:
         return env
 
     def account_env(self, home: Path, env: dict[str, str]) -> dict[str, str]:
-        # The client's configuration (which may name the buildx plugin's folder) and
-        # its plugins, in the account's home: the verifier's own folder may be
-        # unreadable to it (root's home), and buildx writes its state there.
+        # Where the client finds its plugins (buildx), as a configuration in the
+        # account's home: the verifier's own folder may be unreadable to it (root's
+        # home), buildx writes its state beside the configuration, and nothing
+        # else of it (registry logins!) is the account's to see.
         if "DOCKER_CONFIG" not in env:
             return {}
         source, config = Path(env["DOCKER_CONFIG"]), home / ".docker"
         config.mkdir(exist_ok=True)
-        if (source / "config.json").is_file():
-            shutil.copyfile(source / "config.json", config / "config.json")
-        if (source / "cli-plugins").is_dir():
-            (config / "cli-plugins").symlink_to(source / "cli-plugins")
+        try:
+            settings = json.loads((source / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            settings = {}
+        kept = {key: settings[key] for key in CLIENT_SETTINGS if isinstance(settings, dict) and key in settings}
+        (config / "config.json").write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8")
+        plugins = source / "cli-plugins"
+        if plugins.is_dir() and all(folder.stat().st_mode & 0o001 for folder in (plugins, *plugins.parents)):
+            (config / "cli-plugins").symlink_to(plugins)  # only where the account can enter it
         return {"DOCKER_CONFIG": str(config)}
 
     def check(self, env: dict[str, str]) -> None:
