@@ -55,7 +55,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 [ -s "$KEYRING" ] || die "no $KEYRING to check $CURRENT_SUITE's packages with: apt-get install debian-archive-keyring"
 
-work=$(mktemp -d /tmp/apptainer-native.XXXXXX)
+# Beside the prefix, so that the last step is one rename on one filesystem; and
+# readable by all, whatever root's umask, since every user runs what lands there.
+umask 022
+mkdir -p "$(dirname "$PREFIX")"
+work=$(mktemp -d "$(dirname "$PREFIX")/.apptainer-native.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/root" "$work/src"
 cat >"$work/suite.sources" <<EOF

@@ -164,10 +164,13 @@ def _services(value: Any) -> dict[str, dict[str, Any]]:
 def _roles(value: Any) -> dict[str, str]:
     word = r"[a-z_][a-z0-9_.-]*"
     if not isinstance(value, dict) or not all(
-        re.fullmatch(r"[\w.-]+", role) and isinstance(name, str) and re.fullmatch(word, name)
+        re.fullmatch(r"[a-z][a-z0-9_-]*", role) and isinstance(name, str) and re.fullmatch(word, name)
         for role, name in value.items()
     ):
-        raise Invalid('give a table of role = "account", as in workstation = "verify-reader"')
+        raise Invalid(
+            'give a table of role = "account", as in workstation = "verify-reader" '
+            "(a role is a lowercase word: a letter, then letters, digits, - or _)"
+        )
     return dict(value)
 
 

@@ -18,7 +18,7 @@ from .document.model import Block, Command
 from .engines import engine_for
 from .engines.base import Engine
 from .errors import NoBlocks, PageNotText, UnknownOption, UnsafeAccept, VerifyError
-from .execution.accounts import accounts_for
+from .execution.accounts import accounts_for, login_environment
 from .execution.answer import shell_answer
 from .execution.identity import RunIdentity
 from .execution.page import PageRun, shell_environment
@@ -60,6 +60,8 @@ class Verifier:
         _check_reserved(settings, engine_class.reservable)
         self.engine: Engine = engine_class(self.identity, settings.setup_hint)
         self.env = shell_environment(self.engine.shell_env())
+        # Where a role runs as another account: what a login gives it, not this process's environment.
+        self.reader_env = shell_environment(self.engine.shell_env(), login_environment(os.environ))
         self._tools: dict[str, str] = {}  # requirement -> what its [versions] command says; asked once, when used
         self.results: list[Result] = []
         self.results_file = settings.results_dir / results.RESULTS_FILE
@@ -163,14 +165,16 @@ class Verifier:
     def start_page(self, display: str, say: Say, blocks: Iterable[Block] = ()) -> PageRun:
         """A fresh copy of the project for a page, with the services its runnable blocks need."""
         engine = self.open_engine(say)
-        env = {**self.env, **engine.env()}
+        env = {**engine.env()}  # then the services'; each role's shell starts from its own base
         wanted = {r for b in blocks if self.skip_reason(b) is None for r in b.options.requires}
         running: list[services.RunningService] = []
         try:
             for name in sorted(wanted & set(self.settings.services)):
                 folder = self.identity.temp_dir(services.folder_purpose(name))
                 say(f"verify-tutorial: starting {name} for {display}")
-                running.append(services.start(self.settings.services[name], folder, self.settings.root, env))
+                running.append(
+                    services.start(self.settings.services[name], folder, self.settings.root, {**self.env, **env})
+                )
                 env.update(running[-1].env)
         except BaseException:  # a service that failed, or Ctrl-C: those started already end too
             for service in running:
@@ -179,13 +183,14 @@ class Verifier:
         page_run = PageRun(
             self.settings.project,
             display,
-            env,
+            {**self.env, **env},
             self.identity.temp_dir("page"),
             wants_terminal=engine.wants_terminal,
             collision=engine.collision,
             rules=self.settings.rules,
             accounts=self.accounts,
             account_env=engine.account_env,
+            reader_env={**self.reader_env, **env},
         )
         page_run.services = list(running)
         self.live.append(page_run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from verify_tutorial.document.model import Block, Command, Options
 from verify_tutorial.errors import VerifyError
-from verify_tutorial.execution.accounts import Account, accounts_for
+from verify_tutorial.execution.accounts import Account, accounts_for, login_environment
 from verify_tutorial.execution.page import PageRun, shell_environment
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching accounts needs root, as CI has")
@@ -103,3 +104,68 @@ def test_a_missing_account_is_one_line_that_says_how_to_make_it() -> None:
 def test_root_is_refused_as_a_role() -> None:
     with pytest.raises(VerifyError, match="which is root; name an ordinary account"):
         accounts_for({"workstation": "root"})
+
+
+# -- two real accounts (CI makes them: bash conf/provision.sh accounts) ----------
+
+
+def two_accounts() -> dict[str, Account]:
+    try:
+        return {"workstation": Account.named("verify-reader"), "cluster": Account.named("verify-cluster")}
+    except KeyError:
+        pytest.skip("no accounts verify-reader and verify-cluster here (bash conf/provision.sh accounts)")
+
+
+def reader_page(tmp_path: Path) -> PageRun:
+    """As the verifier makes it: the accounts start from a login's environment, not ours."""
+    run = page(tmp_path, two_accounts())
+    inherited = {"PATH": os.environ["PATH"], "TMPDIR": "/root-only", "CI_TOKEN": "hunter2", "SSL_CERT_FILE": "/ca.crt"}
+    run.reader_env = shell_environment(None, login_environment(inherited))
+    return run
+
+
+def ran(run: PageRun, text: str, label: str | None = None, **options: object) -> list[str]:
+    step = command(text, [], label=label)
+    return run.run_step(block(step, **options), step, timeout=30, accept=True).actual
+
+
+@as_root
+def test_roles_hand_files_over_only_through_the_shared_folder(tmp_path: Path) -> None:
+    run = reader_page(tmp_path)
+    try:
+        ran(run, 'echo mine > mine.txt && install -m 644 mine.txt "$VERIFY_SHARED_DIR"/handed.txt')
+        seen = ran(run, 'cat "$VERIFY_SHARED_DIR"/handed.txt; cat ../../workstation/project/mine.txt 2>&1; true', "cluster")
+        assert seen == ["mine", "cat: ../../workstation/project/mine.txt: Permission denied"]
+    finally:
+        run.close()
+
+
+@as_root
+def test_one_role_cannot_read_another_s_saved_state_or_the_verifier_s_environment(tmp_path: Path) -> None:
+    run = reader_page(tmp_path)
+    try:
+        assert ran(run, 'echo "${TMPDIR-unset} ${CI_TOKEN-unset} $SSL_CERT_FILE"') == ["unset unset /ca.crt"]
+        ran(run, "export SECRET=hunter2; exit 3", exit=3)  # the shell saves its state, then reloads it
+        assert ran(run, 'echo "$SECRET"') == ["hunter2"]
+        found = ran(run, f"grep -rs hunter2 {run.tmp} | wc -l; ls {run.tmp}/.shell-workstation-main 2>&1; true", "cluster")
+        assert found[0] == "0" and found[1:] == [
+            f"ls: cannot open directory '{run.tmp}/.shell-workstation-main': Permission denied"
+        ]
+    finally:
+        run.close()
+
+
+@as_root
+def test_a_link_an_account_plants_never_makes_root_chown_or_write_elsewhere(tmp_path: Path) -> None:
+    victim = Path(tempfile.mkdtemp(prefix="verify-tutorial-test-victim-", dir="/tmp"))
+    (victim / "secret").write_text("root's\n")
+    run = reader_page(tmp_path)
+    try:
+        ran(run, f"ln -s {victim} ../.shell-two; ln -s {victim} ../cluster; ln -s {victim}/secret own 2>&1; true")
+        assert ran(run, "id -un", session="two") == ["verify-reader"]
+        assert ran(run, "id -un", "cluster") == ["verify-cluster"]
+        assert victim.stat().st_uid == 0 and (victim / "secret").stat().st_uid == 0
+        assert (victim / "secret").read_text() == "root's\n"
+    finally:
+        run.close()
+        shutil.rmtree(victim)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,8 @@ class Account:
         """Make a file or folder the verifier made (and all in it) this account's."""
         if os.geteuid() != 0 or self.uid == os.geteuid():
             return
+        if path.is_symlink():  # never: it could point anywhere
+            raise VerifyError(f"{path} is a symbolic link; the verifier gives an account only what it made")
         os.lchown(path, self.uid, self.gid)
         for folder, dirs, files in os.walk(path):
             for name in dirs + files:
@@ -70,6 +74,27 @@ class Account:
     def environment(self) -> dict[str, str]:
         """What a login gives the shell: who it is."""
         return {"USER": self.name, "LOGNAME": self.name}
+
+    def afresh(self) -> Account:
+        """The account as it is now: its groups may have changed since the run began
+        (a page that adds it to one, or a run killed before it took it back)."""
+        try:
+            return Account.named(self.name) if self.name != str(self.uid) else self
+        except KeyError:
+            return self
+
+
+# What of the verifier's own environment another account's shell gets: what a login
+# on that machine would give it (the locale, the CA bundle, the proxy), never the
+# verifier's user's own (TMPDIR, XDG_RUNTIME_DIR, SUDO_*, Kerberos tickets, tokens).
+LOGIN_VARIABLES = re.compile(
+    r"PATH|TERM|LANG|LC_\w+|TZ|SSL_CERT_(?:FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|PIP_CERT"
+    r"|NODE_EXTRA_CA_CERTS|(?i:(?:https?|ftp|all|no)_proxy)"
+)
+
+
+def login_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in environ.items() if LOGIN_VARIABLES.fullmatch(name)}
 
 
 def _group_name(gid: int) -> str:

@@ -49,6 +49,12 @@ class RunIdentity:
         return f"pid {self.pid}, clone {self.clone}, started {self.started}"
 
 
+def _ours_to_judge(path: Path) -> bool:
+    """A folder root's runs made, or this user's: another account's could be a forgery
+    (a journal naming images that are not theirs)."""
+    return path.lstat().st_uid in (0, os.geteuid())
+
+
 def dead_temp_dirs() -> list[Path]:
     """Temp dirs of runs in this pid namespace whose process is gone (runs in other
     namespaces, say in containers sharing this /tmp, cannot be judged from here)."""
@@ -58,6 +64,6 @@ def dead_temp_dirs() -> list[Path]:
         parts = path.name[len(TEMP_PREFIX) :].split("-", 2)
         if len(parts) < 3 or parts[0] != namespace or not parts[1].isdigit():
             continue
-        if path.is_dir() and not process_alive(int(parts[1])):
+        if path.is_dir() and not path.is_symlink() and _ours_to_judge(path) and not process_alive(int(parts[1])):
             found.append(path)
     return found

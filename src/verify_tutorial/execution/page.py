@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -40,11 +40,14 @@ class StepFailed(Exception):
 UNSET = ("CDPATH", "PYTHONPATH", "LANGUAGE", "ENV", "BASH_ENV", "PROMPT_COMMAND", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
 
 
-def shell_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment a page's commands see: the user's PATH and tools, made
-    deterministic the way a fresh terminal on a build machine would be; `extra`
-    (the engine's variables, say) last."""
-    env = {name: value for name, value in os.environ.items() if name not in UNSET}
+def shell_environment(
+    extra: dict[str, str] | None = None, inherited: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a page's commands see: the user's PATH and tools (`inherited`:
+    this process's environment unless given), made deterministic the way a fresh
+    terminal on a build machine would be; `extra` (the engine's variables, say) last."""
+    inherited = os.environ if inherited is None else inherited
+    env = {name: value for name, value in inherited.items() if name not in UNSET}
     env.update(
         NO_COLOR="1",
         COLUMNS="120",
@@ -71,6 +74,7 @@ class PageRun:
         rules: tuple[Rule, ...] = (),
         accounts: dict[str, Account] | None = None,
         account_env: AccountEnv = lambda home, env: {},
+        reader_env: dict[str, str] | None = None,
     ):
         self.display = display
         self.wants_terminal = wants_terminal
@@ -79,15 +83,26 @@ class PageRun:
         self.tmp = tmp  # the page's own, removed by close()
         self.project = project
         self.env = env
-        # Role -> account, the first the default; none configured: one role, the verifier's own user.
+        # What another account's shell starts from: a login's environment, not ours.
+        self.reader_env = env if reader_env is None else reader_env
         self.account_env = account_env
+        # Role -> account, the first the default; none configured: one role, the verifier's own user.
         self.accounts: dict[str, Account | None] = dict(accounts) if accounts else {"": None}
-        self._places: dict[str, tuple[Path, dict[str, str]]] = {}
+        self._places: dict[str, tuple[Path, dict[str, str], Account | None]] = {}
         self._shells: dict[tuple[str, str], PageShell] = {}
         self.failed_at: str | None = None
         self.services: list[Stoppable] = []  # started for this page, stopped by close()
-        if any(self.accounts.values()):
-            self.tmp.chmod(0o755)  # each role's account enters its own folder in it
+        # Where a page's hidden steps hand files from one role to another, as a reader
+        # copies them from one machine to the other ($VERIFY_SHARED_DIR).
+        self.shared: Path | None = None
+        if accounts:
+            self.shared = self.tmp / "shared"
+            self.shared.mkdir()
+        if any(a is not None and a.uid != os.geteuid() for a in self.accounts.values()):
+            # The verifier's; each role's account enters its own folder in it, and the shared one.
+            self.tmp.chmod(0o711)
+            if self.shared is not None:
+                self.shared.chmod(0o1777)
 
     def role(self, command: Command, block: Block | None = None) -> str:
         """The role a command runs as: its block's role=, else the one its prompt's
@@ -96,13 +111,16 @@ class PageRun:
             return block.options.role
         return command.label if command.label in self.accounts else next(iter(self.accounts))
 
-    def _place(self, role: str) -> tuple[Path, dict[str, str]]:
-        """A role's copy of the project and its environment, made on first use. Each role
-        is a reader on a machine of their own: a copy, a home, files of their own."""
+    def _place(self, role: str) -> tuple[Path, dict[str, str], Account | None]:
+        """A role's copy of the project, its environment and its account, made on first
+        use. Each role is a reader on a machine of their own: a copy, a home, files
+        of their own, which no other role's account can enter."""
         if role not in self._places:
             account = self.accounts[role]
+            switch = account is not None and account.uid != os.geteuid()
             base = self.tmp / role if role else self.tmp
-            base.mkdir(exist_ok=True)
+            if base != self.tmp:
+                base.mkdir(mode=0o700)
             workdir = base / (self.project.name if self.project else "work")
             if self.project:
                 shutil.copytree(self.project, workdir, symlinks=True)
@@ -110,13 +128,16 @@ class PageRun:
                 workdir.mkdir()
             home = base / "home"  # a home of its own: nothing of the user's leaks in or is written to
             home.mkdir()
-            env = {**self.env, "HOME": str(home)}
+            env = {**(self.reader_env if switch else self.env), "HOME": str(home)}
             if account is not None:
+                account = account.afresh()
                 env.update(account.environment())
-                if account.uid != os.geteuid():
-                    env.update(self.account_env(home, env))
-                account.give(base)
-            self._places[role] = (workdir, env)
+            if switch and account is not None:
+                env.update(self.account_env(home, env))
+                account.give(base)  # all made here, before any of its commands ran
+            if self.shared is not None:
+                env["VERIFY_SHARED_DIR"] = str(self.shared)
+            self._places[role] = (workdir, env, account)
         return self._places[role]
 
     @property
@@ -127,9 +148,10 @@ class PageRun:
     def shell(self, session: str, role: str | None = None) -> PageShell:
         role = next(iter(self.accounts)) if role is None else role
         if (session, role) not in self._shells:
-            workdir, env = self._place(role)
-            state = workdir.parent / f".shell-{session}"
-            self._shells[(session, role)] = PageShell(workdir, state, env, self.accounts[role])
+            workdir, env, account = self._place(role)
+            # In the verifier's own folder, never in one an account could have put a link in.
+            state = self.tmp / (f".shell-{role}-{session}" if role else f".shell-{session}")
+            self._shells[(session, role)] = PageShell(workdir, state, env, account)
         return self._shells[(session, role)]
 
     def run_step(

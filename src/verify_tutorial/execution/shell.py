@@ -141,8 +141,10 @@ class PageShell:
         self.state_dir = state_dir
         self.account = account  # who the shell runs as; None: as the verifier
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        if account is not None:
-            account.give(self.state_dir)
+        if account is not None and account.uid != os.geteuid():
+            # The verifier's: the account enters it, and writes only in its own folder
+            # there, so nothing the verifier opens in it can be swapped for a link.
+            self.state_dir.chmod(0o711)
         self._bash: _Bash | None = None
         self._status = 0  # the last command's, for `$?`
 
@@ -361,6 +363,12 @@ class _Bash:
 
     def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str], account: Account | None = None):
         self.dir = state_dir
+        switch = account is not None and os.geteuid() == 0 and account.uid != 0
+        # Where the shell writes its saved state: its account's own folder, when it has one.
+        self.own = state_dir / "own" if switch else state_dir
+        if switch and account:
+            self.own.mkdir(mode=0o700, exist_ok=True)
+            os.lchown(self.own, account.uid, account.gid)
         self.alive = True
         self._buffer = b""
         self._bash = shutil.which("bash", path=env.get("PATH", os.defpath)) or "bash"
@@ -369,7 +377,7 @@ class _Bash:
         name = f"(?:{re.escape(str(self.script))}|/dev/fd/{_CONTROL})"
         self._message = re.compile(rf"{name}: line \d+: ")
         self._kill_report = re.compile(rf"{name}: line \d+: +\d+ Killed\b[^\n]*\n?")
-        self._script_fd = os.open(self.script, os.O_WRONLY | os.O_CREAT, 0o600)
+        self._script_fd = os.open(self.script, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         if account is not None:
             account.give(self.script)
         self.pipe = _Pipe(state_dir / "output", account)
@@ -377,13 +385,12 @@ class _Bash:
         self._reports, report_write = os.pipe()
         control_read, report_write = _above(control_read), _above(report_write)  # clear of 250 to 252
         os.set_blocking(self._reports, False)
-        log = os.open(state_dir / "shell.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        log = os.open(state_dir / "shell.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         leader = (
             f"exec {_CONTROL}<&{control_read} {_REPORT}>&{report_write} {_LOG}>&2 {control_read}<&- {report_write}>&-; "
             f"{_quote(self._bash)} --noprofile --norc /dev/fd/{_CONTROL}; exit $?"
         )
         # Another account's shell: its uid, gid and groups, set before bash starts.
-        switch = account is not None and os.geteuid() == 0 and account.uid != 0
         if switch and account:  # bash reopens its instructions as /dev/fd/250: the pipe must be its own
             for fd in (control_read, report_write):
                 os.fchown(fd, account.uid, account.gid)
@@ -414,7 +421,7 @@ class _Bash:
         self._finalizer = weakref.finalize(
             self, _shut_down, self.leader, self.session, [self._control, self._reports, self._script_fd], self.pipe
         )
-        self._setup = _SETUP.replace("@DIR@", _quote(state_dir)).replace("@SKIP@", _SKIP_VARIABLES)
+        self._setup = _SETUP.replace("@DIR@", _quote(self.own)).replace("@SKIP@", _SKIP_VARIABLES)
         self._setup = self._setup.replace("@BASH@", _quote(self._bash)).replace("@COMMAND@", _quote(self.script))
         self._setup = self._setup.replace("@OUTPUT@", _quote(self.pipe.path))
         self.pid = 0
@@ -590,7 +597,7 @@ class _Bash:
         if not self.alive or ending in (None, "died") or self._ended():
             self.close()
         elif ending == "exited":
-            self.send(f"\\builtin source {_quote(self.dir / 'state.sh')}\n{self._setup}")
+            self.send(f"\\builtin source {_quote(self.own / 'state.sh')}\n{self._setup}")
             try:
                 self._until_ready()
             except RuntimeError:

@@ -14,27 +14,29 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ...errors import EngineBusy
+from ...execution.identity import TEMP_ROOT
 
 WAIT_REPORT_EVERY = 60.0  # seconds between "still waiting" lines
+_HELD: set[Path] = set()  # the locks this process holds: waiting on one of them would never end
 
 
 class EngineLock:
     def __init__(self, engine_id: str, holder: dict[str, str]):
         digest = hashlib.sha256(engine_id.encode()).hexdigest()[:16]
-        self.path = Path(tempfile.gettempdir()) / f"verify-tutorial-engine-{digest}.lock"
+        # /tmp itself, not $TMPDIR: root's run and each user's must find the same file.
+        self.path = TEMP_ROOT / f"verify-tutorial-engine-{digest}.lock"
         self.holder = holder
         self._fd: int | None = None
 
     def acquire(self, wait: bool, say: Callable[[str], None]) -> None:
         fd = self._open()
         if not self._try(fd):
-            if self._holder_pid() == os.getpid():
+            if self.path in _HELD:
                 os.close(fd)  # waiting on ourselves would never end
                 raise EngineBusy("this process already holds the engine; a run opened it twice (a bug: report it)")
             who = self._describe_holder()
@@ -51,6 +53,7 @@ class EngineLock:
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(self.holder).encode(), 0)
         self._fd = fd
+        _HELD.add(self.path)
 
     def _open(self) -> int:
         """The lock file, shared by every user of the engine (root, and each member of
@@ -61,7 +64,7 @@ class EngineLock:
         while True:
             for flags in (os.O_RDWR, os.O_RDONLY):
                 try:
-                    return os.open(self.path, flags)
+                    return os.open(self.path, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
                 except PermissionError:
                     continue
                 except FileNotFoundError:
@@ -69,7 +72,7 @@ class EngineLock:
             else:
                 raise EngineBusy(f"cannot open the engine's lock {self.path}; ask root to remove it, then run again")
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
             except FileExistsError:  # another run made it just now: open theirs
                 continue
             os.fchmod(fd, 0o666)  # whatever the umask
@@ -80,6 +83,7 @@ class EngineLock:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+            _HELD.discard(self.path)
             os.close(self._fd)
             self._fd = None
 
@@ -101,10 +105,6 @@ class EngineLock:
         except (OSError, ValueError):
             return {}
         return holder if isinstance(holder, dict) else {}
-
-    def _holder_pid(self) -> int | None:
-        pid = self._holder().get("pid", "")
-        return int(pid) if str(pid).isdigit() else None
 
     def _describe_holder(self) -> str:
         holder = self._holder()

@@ -62,17 +62,20 @@ class Policy(Protocol):
 
 
 def _same_access(socket_path: Path, upstream: str) -> None:
-    """Whoever may use the engine's socket may use the relay's, and no one else: its
-    group (docker) and mode, so an account outside the group is refused as it
-    would be by the engine."""
+    """Whoever may use the engine's socket may use the relay's, and no one else. Run
+    by root, whose pages run as other accounts: the engine socket's group (docker)
+    and mode. Run by anyone else, whose pages run as that user: that user alone."""
+    if os.geteuid() != 0:
+        os.chmod(socket_path, 0o600)
+        return
     try:
         engine = os.stat(upstream)
     except OSError:  # not there (yet): each connection will say it is unreachable
+        os.chmod(socket_path, 0o600)
         return
-    if os.geteuid() == 0:
-        os.chown(socket_path, -1, engine.st_gid)
-    os.chmod(socket_path, stat.S_IMODE(engine.st_mode))
-    socket_path.parent.chmod(0o711)  # enterable, not listable: the journal beside it stays the run's
+    os.chown(socket_path, -1, engine.st_gid)
+    os.chmod(socket_path, stat.S_IMODE(engine.st_mode) & 0o770)
+    socket_path.parent.chmod(0o711)  # enterable; what else is in it is root's alone (0600)
 
 
 class Relay:

@@ -132,10 +132,13 @@ class DockerEngine:
         except ENGINE_ERRORS as error:
             raise EngineLost(f"the engine stopped answering while starting ({_first_line(error)})") from None
         self._proxy_dir = self.identity.temp_dir("proxy")
+        # The run's alone (the folder is enterable, for the relay's socket in it).
+        (self._proxy_dir / IDENTITY).touch(mode=0o600)
         (self._proxy_dir / IDENTITY).write_text(
             f"{self.identity.run_id}\n{self.identity.describe()}\n", encoding="utf-8"
         )
         journal = self._proxy_dir / JOURNAL
+        journal.touch(mode=0o600)
         labels = labels_for(self.identity)
         self._proxy = DockerProxy(self._proxy_dir / "docker.sock", upstream, labels, journal).start()
 
