@@ -134,7 +134,8 @@ def test_roles_hand_files_over_only_through_the_shared_folder(tmp_path: Path) ->
     run = reader_page(tmp_path)
     try:
         ran(run, 'echo mine > mine.txt && install -m 644 mine.txt "$VERIFY_SHARED_DIR"/handed.txt')
-        seen = ran(run, 'cat "$VERIFY_SHARED_DIR"/handed.txt; cat ../../workstation/project/mine.txt 2>&1; true', "cluster")
+        other = "../../workstation/project/mine.txt"
+        seen = ran(run, f'cat "$VERIFY_SHARED_DIR"/handed.txt; cat {other} 2>&1; true', "cluster")
         assert seen == ["mine", "cat: ../../workstation/project/mine.txt: Permission denied"]
     finally:
         run.close()
@@ -147,10 +148,9 @@ def test_one_role_cannot_read_another_s_saved_state_or_the_verifier_s_environmen
         assert ran(run, 'echo "${TMPDIR-unset} ${CI_TOKEN-unset} $SSL_CERT_FILE"') == ["unset unset /ca.crt"]
         ran(run, "export SECRET=hunter2; exit 3", exit=3)  # the shell saves its state, then reloads it
         assert ran(run, 'echo "$SECRET"') == ["hunter2"]
-        found = ran(run, f"grep -rs hunter2 {run.tmp} | wc -l; ls {run.tmp}/.shell-workstation-main 2>&1; true", "cluster")
-        assert found[0] == "0" and found[1:] == [
-            f"ls: cannot open directory '{run.tmp}/.shell-workstation-main': Permission denied"
-        ]
+        state = f"{run.tmp}/.shell-workstation-main"
+        found = ran(run, f"grep -rs hunter2 {run.tmp} | wc -l; ls {state} 2>&1; true", "cluster")
+        assert found[0] == "0" and found[1:] == [f"ls: cannot open directory '{state}': Permission denied"]
     finally:
         run.close()
 
