@@ -69,7 +69,10 @@ APPTAINER_LINK = "/usr/local/bin/apptainer"  # the symlink to it that puts `appt
 READER_ACCOUNT = "verify-reader"  # a workstation user: in the docker group, with sudo
 CLUSTER_ACCOUNT = "verify-cluster"  # a cluster user: no Docker access, no sudo; Apptainer unprivileged
 NEWCOMER_ACCOUNT = "verify-newcomer"  # a workstation user not yet in the docker group, with sudo
-ACCOUNT_PACKAGES = ("sudo", "uidmap")  # sudo for the reader; newuidmap for --fakeroot and rootless tools
+ROOTLESS_ACCOUNT = "verify-rootless"  # a workstation user with rootless Docker of its own: no docker group, no sudo
+# sudo for the reader; newuidmap for --fakeroot and rootless tools; rootlesskit and
+# slirp4netns for the rootless account's dockerd-rootless.sh (conf/services/rootless-docker.sh)
+ACCOUNT_PACKAGES = ("sudo", "uidmap", "rootlesskit", "slirp4netns")
 
 # -- The browser test -------------------------------------------------------------
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")  # looked for in this order

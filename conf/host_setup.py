@@ -32,6 +32,7 @@ from facts import (
     ENGINE_HOST,
     NEWCOMER_ACCOUNT,
     READER_ACCOUNT,
+    ROOTLESS_ACCOUNT,
 )
 
 DEFAULT_HOSTS = ("", ENGINE_HOST, "unix:///run/docker.sock")  # DOCKER_HOST naming the first engine, or unset
@@ -140,7 +141,8 @@ def probe(docker: str | None, needs_browser: bool) -> Host:
 def missing_accounts() -> tuple[str, ...]:
     """The accounts conf/verify.toml's roles name that this host lacks (root runs the
     pages as them; anyone else runs them as themselves, and needs none)."""
-    return tuple(name for name in (READER_ACCOUNT, CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT) if not _exists(name))
+    accounts = (READER_ACCOUNT, CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT, ROOTLESS_ACCOUNT)
+    return tuple(name for name in accounts if not _exists(name))
 
 
 def _exists(account: str) -> bool:

@@ -378,7 +378,7 @@ provision_accounts() {
   fi
   getent group docker >/dev/null || groupadd --system docker
   local name
-  for name in "$READER_ACCOUNT" "$CLUSTER_ACCOUNT" "$NEWCOMER_ACCOUNT"; do
+  for name in "$READER_ACCOUNT" "$CLUSTER_ACCOUNT" "$NEWCOMER_ACCOUNT" "$ROOTLESS_ACCOUNT"; do
     if id "$name" >/dev/null 2>&1; then
       say "account $name present: $(id "$name")"
     else
@@ -389,7 +389,12 @@ provision_accounts() {
     grep -q "^$name:" /etc/subuid || die "$name has no range in /etc/subuid: add one (usermod --add-subuids 200000-265535 $name)"
   done
   id -nG "$READER_ACCOUNT" | tr ' ' '\n' | grep -qx docker || { usermod -aG docker "$READER_ACCOUNT"; say "$READER_ACCOUNT joined the docker group"; }
-  # The newcomer's docker group is the troubleshooting page's to give (and take back).
+  # The newcomer's docker group is the troubleshooting page's to give (and take back);
+  # a run killed between the two leaves it in, so each provisioning takes it out.
+  if id -nG "$NEWCOMER_ACCOUNT" | tr ' ' '\n' | grep -qx docker; then
+    gpasswd --delete "$NEWCOMER_ACCOUNT" docker >/dev/null
+    say "$NEWCOMER_ACCOUNT left the docker group (the troubleshooting page adds it)"
+  fi
   for name in "$READER_ACCOUNT" "$NEWCOMER_ACCOUNT"; do
     local sudoers=/etc/sudoers.d/$name
     [ -s "$sudoers" ] && continue
@@ -399,7 +404,7 @@ provision_accounts() {
     mv "$sudoers.new" "$sudoers"
     say "$name may use sudo (for the lines the guide shows with sudo)"
   done
-  # Nothing more for the cluster account: no docker group, no sudo.
+  # Nothing more for the cluster and rootless accounts: no docker group, no sudo.
 }
 
 # Several steps run in the order given: conf/provision.sh all browser

@@ -197,7 +197,7 @@ def test_the_accounts_the_configuration_names_are_the_ones_provisioning_makes():
     import tomllib
 
     from conftest import ROOT
-    from facts import CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT, READER_ACCOUNT
+    from facts import CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT, READER_ACCOUNT, ROOTLESS_ACCOUNT
 
     roles = tomllib.loads((ROOT / "conf" / "verify.toml").read_text(encoding="utf-8"))["roles"]
-    assert sorted(roles.values()) == sorted((READER_ACCOUNT, CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT))
+    assert sorted(roles.values()) == sorted((READER_ACCOUNT, CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT, ROOTLESS_ACCOUNT))
