@@ -78,8 +78,12 @@ class DockerEngine:
         }
         # The docker CLI finds its plugins (buildx) and contexts in the user's config;
         # keep pointing there, since HOME becomes the page's own.
+        # (Said here even where the environment sets it, so that a shell run as another
+        # account, which starts from a login's environment, gets its copy: account_env.)
         user_config = Path(os.environ.get("HOME", "~")).expanduser() / ".docker"
-        if "DOCKER_CONFIG" not in os.environ and user_config.is_dir():
+        if os.environ.get("DOCKER_CONFIG"):
+            env["DOCKER_CONFIG"] = os.environ["DOCKER_CONFIG"]
+        elif user_config.is_dir():
             env["DOCKER_CONFIG"] = str(user_config)
         return env
 
