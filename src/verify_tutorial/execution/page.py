@@ -140,11 +140,6 @@ class PageRun:
             self._places[role] = (workdir, env, account)
         return self._places[role]
 
-    @property
-    def workdir(self) -> Path:
-        """The first role's copy of the project."""
-        return self._place(next(iter(self.accounts)))[0]
-
     def shell(self, session: str, role: str | None = None) -> PageShell:
         role = next(iter(self.accounts)) if role is None else role
         if (session, role) not in self._shells:
