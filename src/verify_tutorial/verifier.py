@@ -18,7 +18,7 @@ from .document.model import Block, Command
 from .engines import engine_for
 from .engines.base import Engine
 from .errors import NoBlocks, PageNotText, UnknownOption, UnsafeAccept, VerifyError
-from .execution.accounts import accounts_for, login_environment
+from .execution.accounts import accounts_for, is_someone_else, login_environment
 from .execution.answer import shell_answer
 from .execution.identity import RunIdentity
 from .execution.page import PageRun, shell_environment
@@ -107,7 +107,7 @@ class Verifier:
     @property
     def switches_accounts(self) -> bool:
         """Whether roles run as their own accounts (a run started as root), not all as this user."""
-        return any(account.uid != os.geteuid() for account in self.accounts.values())
+        return any(map(is_someone_else, self.accounts.values()))
 
     # -- before anything runs ---------------------------------------------------
     def preflight(self, pages: Iterable[Path] | None, say: Say) -> list[PageNotText]:

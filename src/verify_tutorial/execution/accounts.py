@@ -62,7 +62,7 @@ class Account:
 
     def give(self, path: Path) -> None:
         """Make a file or folder the verifier made (and all in it) this account's."""
-        if os.geteuid() != 0 or self.uid == os.geteuid():
+        if not is_someone_else(self):
             return
         if path.is_symlink():  # never: it could point anywhere
             raise VerifyError(f"{path} is a symbolic link; the verifier gives an account only what it made")
@@ -95,6 +95,12 @@ LOGIN_VARIABLES = re.compile(
 
 def login_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in environ.items() if LOGIN_VARIABLES.fullmatch(name)}
+
+
+def is_someone_else(account: Account | None) -> bool:
+    """Whether a shell for `account` runs as another user than this process: only root
+    can switch, and a root run never runs pages as root (accounts_for refuses it)."""
+    return account is not None and os.geteuid() == 0 and account.uid != 0
 
 
 def _group_name(gid: int) -> str:

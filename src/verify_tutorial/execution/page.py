@@ -13,7 +13,7 @@ from ..checking.match import matches, unified_diff
 from ..checking.normalize import Rule, clean
 from ..document.model import Block, Command
 from ..reporting.results import Result, Status
-from .accounts import Account
+from .accounts import Account, is_someone_else
 from .shell import Outcome, PageShell
 
 # What a page learns from its engine: whether a command needs a terminal, and
@@ -98,7 +98,7 @@ class PageRun:
         if accounts:
             self.shared = self.tmp / "shared"
             self.shared.mkdir()
-        if any(a is not None and a.uid != os.geteuid() for a in self.accounts.values()):
+        if any(map(is_someone_else, self.accounts.values())):
             # The verifier's; each role's account enters its own folder in it, and the shared one.
             self.tmp.chmod(0o711)
             if self.shared is not None:
@@ -117,7 +117,8 @@ class PageRun:
         of their own, which no other role's account can enter."""
         if role not in self._places:
             account = self.accounts[role]
-            switch = account is not None and account.uid != os.geteuid()
+            account = account.afresh() if account is not None else None
+            other = account if is_someone_else(account) else None  # the account to become, if any
             base = self.tmp / role if role else self.tmp
             if base != self.tmp:
                 base.mkdir(mode=0o700)
@@ -128,13 +129,12 @@ class PageRun:
                 workdir.mkdir()
             home = base / "home"  # a home of its own: nothing of the user's leaks in or is written to
             home.mkdir()
-            env = {**(self.reader_env if switch else self.env), "HOME": str(home)}
+            env = {**(self.reader_env if other else self.env), "HOME": str(home)}
             if account is not None:
-                account = account.afresh()
                 env.update(account.environment())
-            if switch and account is not None:
+            if other:
                 env.update(self.account_env(home, env))
-                account.give(base)  # all made here, before any of its commands ran
+                other.give(base)  # all made here, before any of its commands ran
             if self.shared is not None:
                 env["VERIFY_SHARED_DIR"] = str(self.shared)
             self._places[role] = (workdir, env, account)

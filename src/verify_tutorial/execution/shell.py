@@ -74,7 +74,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import procfs
-from .accounts import Account
+from .accounts import Account, is_someone_else
 
 # Output kept per command: its start and its end, enough to match a page's
 # excerpt and to show a failure, without holding a 50 MB log in memory.
@@ -141,7 +141,7 @@ class PageShell:
         self.state_dir = state_dir
         self.account = account  # who the shell runs as; None: as the verifier
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        if account is not None and account.uid != os.geteuid():
+        if is_someone_else(account):
             # The verifier's: the account enters it, and writes only in its own folder
             # there, so nothing the verifier opens in it can be swapped for a link.
             self.state_dir.chmod(0o711)
@@ -255,7 +255,7 @@ class _Channel:
         self._pipe: _Pipe | None = None
         if terminal:
             self.fd, self._held = pty.openpty()
-            if owner is not None and os.geteuid() == 0:  # a terminal is its user's, as at a login
+            if owner is not None and is_someone_else(owner):  # a terminal is its user's, as at a login
                 os.fchown(self._held, owner.uid, -1)
             os.set_blocking(self.fd, False)
             self.tty = os.ttyname(self._held)
@@ -363,12 +363,12 @@ class _Bash:
 
     def __init__(self, workdir: Path, state_dir: Path, env: dict[str, str], account: Account | None = None):
         self.dir = state_dir
-        switch = account is not None and os.geteuid() == 0 and account.uid != 0
+        other = account if is_someone_else(account) else None  # the account to become, if any
         # Where the shell writes its saved state: its account's own folder, when it has one.
-        self.own = state_dir / "own" if switch else state_dir
-        if switch and account:
+        self.own = state_dir / "own" if other else state_dir
+        if other:
             self.own.mkdir(mode=0o700, exist_ok=True)
-            os.lchown(self.own, account.uid, account.gid)
+            os.lchown(self.own, other.uid, other.gid)
         self.alive = True
         self._buffer = b""
         self._bash = shutil.which("bash", path=env.get("PATH", os.defpath)) or "bash"
@@ -378,9 +378,9 @@ class _Bash:
         self._message = re.compile(rf"{name}: line \d+: ")
         self._kill_report = re.compile(rf"{name}: line \d+: +\d+ Killed\b[^\n]*\n?")
         self._script_fd = os.open(self.script, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        if account is not None:
-            account.give(self.script)
-        self.pipe = _Pipe(state_dir / "output", account)
+        if other:
+            other.give(self.script)
+        self.pipe = _Pipe(state_dir / "output", other)
         control_read, self._control = os.pipe()
         self._reports, report_write = os.pipe()
         control_read, report_write = _above(control_read), _above(report_write)  # clear of 250 to 252
@@ -391,9 +391,9 @@ class _Bash:
             f"{_quote(self._bash)} --noprofile --norc /dev/fd/{_CONTROL}; exit $?"
         )
         # Another account's shell: its uid, gid and groups, set before bash starts.
-        if switch and account:  # bash reopens its instructions as /dev/fd/250: the pipe must be its own
+        if other:  # bash reopens its instructions as /dev/fd/250: the pipe must be its own
             for fd in (control_read, report_write):
-                os.fchown(fd, account.uid, account.gid)
+                os.fchown(fd, other.uid, other.gid)
         try:
             self.leader = subprocess.Popen(
                 [self._bash, "--noprofile", "--norc", "-c", leader],
@@ -405,9 +405,9 @@ class _Bash:
                 pass_fds=(control_read, report_write),
                 start_new_session=True,
                 preexec_fn=_become_subreaper,  # one prctl call: no lock another thread could hold
-                user=account.uid if switch and account else None,
-                group=account.gid if switch and account else None,
-                extra_groups=list(account.group_ids) if switch and account else None,
+                user=other.uid if other else None,
+                group=other.gid if other else None,
+                extra_groups=list(other.group_ids) if other else None,
             )
         except BaseException:
             for fd in (self._control, self._reports, self._script_fd):
