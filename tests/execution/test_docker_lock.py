@@ -136,3 +136,30 @@ def test_a_read_only_lock_an_older_version_made_still_locks(engine_id, readable_
         holder.wait()
     finally:
         path.unlink()
+
+
+@as_root
+def test_an_ordinary_user_s_reaper_leaves_a_dead_root_run_s_folder_to_root(monkeypatch):
+    from verify_tutorial.engines.docker import removal
+    from verify_tutorial.engines.docker.journal import IDENTITY, JOURNAL
+    from verify_tutorial.execution.procfs import pid_namespace
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # a pid whose process is gone: its run is dead
+    folder = Path(tempfile.mkdtemp(prefix=f"verify-tutorial-{pid_namespace()}-{ended.pid}-proxy-", dir="/tmp"))
+    (folder / JOURNAL).write_text("containers " + "a" * 64 + "\n")
+    (folder / IDENTITY).write_text("run1\npid 1, clone /root/clone\n")
+    said: list[str] = []
+    found = removal.dead_temp_dirs()
+    assert folder in found
+    monkeypatch.setattr(removal, "dead_temp_dirs", lambda: [folder])  # none of the host's other leftovers
+    os.seteuid(65534)  # nobody: root's 0700 folder is closed to it
+    try:
+        removal.reap(None, said.append)  # no engine call is made for a folder it cannot read
+    finally:
+        os.seteuid(0)
+    try:
+        assert folder.is_dir() and (folder / JOURNAL).is_file()
+        assert not [line for line in said if str(folder) in line]
+    finally:
+        shutil.rmtree(folder)

@@ -65,9 +65,15 @@ def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
         if SERVICE_DIR in path.name:
             continue  # a service's: its processes end first (services.reap), then it goes
         journal, identity = path / JOURNAL, path / IDENTITY
-        if journal.is_file() and identity.is_file():
-            run_id, _, who = identity.read_text(encoding="utf-8").partition("\n")
-            gone = remove_recorded(client, Recorded.read(journal), run_id.strip())
+        try:
+            found = journal.is_file() and identity.is_file()
+            if found:
+                run_id, _, who = identity.read_text(encoding="utf-8").partition("\n")
+                recorded = Recorded.read(journal)
+        except PermissionError:  # a root run's, seen by an ordinary user's: root's to reap
+            continue
+        if found:
+            gone = remove_recorded(client, recorded, run_id.strip())
             if gone:
                 say(f"reaped what an earlier run left ({who.strip()}): {', '.join(gone)}")
         shutil.rmtree(path, ignore_errors=True)
