@@ -51,7 +51,8 @@ CURRENT_RESULTS = "build/verify-current"  # the guide verified on current Docker
 GPU_RESULTS = "build/verify-gpu"  # a GPU runner's, where the Pages workflow downloads them
 
 # -- The cluster page ------------------------------------------------------------
-CLUSTER_PACKAGES = ("slurm-wlm", "munge")  # Debian 12's Slurm and munge, installed by `provision.sh cluster`
+# What `provision.sh cluster` installs: Debian 12's Slurm and munge, and the registry service's tools.
+CLUSTER_PACKAGES = ("slurm-wlm", "munge", "docker-registry", "apache2-utils", "skopeo", "curl")
 CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged")  # what the page runs; missing ones make it skip
 # Apptainer: unstable's (Debian 12's libc is too old for it), unpacked beside the system
 # with its own libc by conf/apptainer.sh, run unprivileged (user namespaces, no setuid).

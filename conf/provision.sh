@@ -320,12 +320,20 @@ EOF
 
 provision_cluster() {
   [ "$(id -u)" = 0 ] || die "the cluster tools are installed as root: sudo bash conf/provision.sh cluster"
-  if command -v slurmctld >/dev/null && command -v munged >/dev/null; then
-    say "Slurm and munge present: $(slurmctld -V)"
+  local missing=() package
+  for package in "${CLUSTER_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "Slurm, munge and the registry's tools present: $(slurmctld -V)"
   else
-    say "installing Debian's ${CLUSTER_PACKAGES[*]} (about 25 s; no daemon is started)"
+    say "installing Debian's ${missing[*]} (about 25 s)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${CLUSTER_PACKAGES[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts its registry as a system service; the guide's registries are the page's own.
+    if [[ " ${missing[*]} " == *" docker-registry "* ]] && pgrep -x docker-registry >/dev/null; then
+      service docker-registry stop >/dev/null 2>&1 || true
+    fi
   fi
   local target=$APPTAINER_PREFIX/bin/apptainer found
   # A real apptainer on PATH is left alone; ours (ours_apptainer, below) is replaced.
