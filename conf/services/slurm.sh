@@ -54,7 +54,10 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 MpiDefault=none
-JobAcctGatherType=jobacct_gather/none
+# Memory use is sampled each second, and a job over its --mem is ended (no cgroups here).
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+JobAcctGatherParams=OverMemoryKill
 TaskProlog=$dir/task-prolog
 # Bind to the addresses above (loopback), not to every interface.
 CommunicationParameters=NoInAddrAny
