@@ -320,9 +320,12 @@ EOF
 
 provision_cluster() {
   [ "$(id -u)" = 0 ] || die "the cluster tools are installed as root: sudo bash conf/provision.sh cluster"
+  # Each package is there when its command is (a Slurm or a registry installed otherwise counts).
+  local -A command_of=([slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
+    [apache2-utils]=htpasswd [skopeo]=skopeo [curl]=curl)
   local missing=() package
   for package in "${CLUSTER_PACKAGES[@]}"; do
-    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    command -v "${command_of[$package]:-$package}" >/dev/null || missing+=("$package")
   done
   if [ ${#missing[@]} -eq 0 ]; then
     say "Slurm, munge and the registry's tools present: $(slurmctld -V)"

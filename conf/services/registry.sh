@@ -60,7 +60,9 @@ skopeo copy --quiet --dest-tls-verify=false "docker-archive:$dir/base.tar" \
 rm -f "$dir/base.tar"
 
 cat >"$dir/registries.conf" <<CONF
-# Docker Hub's images come from the stand-in at $hub.
+# Docker Hub's images come from the stand-in at $hub; a short name
+# (debian:trixie-slim) means Docker Hub's, as it does for Docker.
+unqualified-search-registries = ["docker.io"]
 [[registry]]
 prefix = "docker.io"
 location = "docker.io"
