@@ -98,8 +98,8 @@ def provision(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, mypy (strict, on the verifier), hadolint on every Dockerfile, and the workflows
-    against GitHub's schema and zizmor."""
+    """ruff, mypy (strict, on the verifier), hadolint on every Dockerfile, the template's
+    Apptainer definition files, and the workflows against GitHub's schema and zizmor."""
     install(session, "lint")  # the project too: mypy checks it against its dependencies
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -107,6 +107,8 @@ def lint(session: nox.Session) -> None:
     # The seed-style recipe keeps its defects on purpose; its waivers name each one.
     dockerfiles = ["docker-practice/Dockerfile", "docker-practice/build/Dockerfile.cpu", "bench/seed-style.Dockerfile"]
     session.run("hadolint", *dockerfiles)
+    # The template's Apptainer definition files: their shape, and shellcheck on their scripts.
+    session.run("python", "conf/check_definition.py", *sorted(map(str, Path("docker-practice").rglob("*.def"))))
     # Ours, and the one the template gives readers (publish-image.yml).
     workflows = sorted(
         str(p) for d in (".github", "docker-practice/.github") for p in Path(d, "workflows").glob("*.yml")

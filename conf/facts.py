@@ -53,7 +53,8 @@ GPU_RESULTS = "build/verify-gpu"  # a GPU runner's, where the Pages workflow dow
 # -- The cluster page ------------------------------------------------------------
 # What `provision.sh cluster` installs: Debian 12's Slurm and munge, and the registry service's tools.
 CLUSTER_PACKAGES = ("slurm-wlm", "munge", "docker-registry", "apache2-utils", "skopeo", "curl")
-CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged", "docker-registry", "htpasswd", "skopeo", "curl")  # what the page runs; missing ones make it skip
+# What the cluster page runs; missing ones make it skip.
+CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged", "docker-registry", "htpasswd", "skopeo", "curl")
 # Apptainer: unstable's (Debian 12's libc is too old for it), unpacked beside the system
 # with its own libc by conf/apptainer.sh, run unprivileged (user namespaces, no setuid).
 APPTAINER_PREFIX = "/opt/apptainer-native"  # where it is unpacked; PREFIX/bin/apptainer runs it

@@ -19,7 +19,8 @@ def _start(folder: Path, path: str | None = None) -> subprocess.CompletedProcess
     env = {**os.environ, "VERIFY_SERVICE_DIR": str(folder)}
     if path is not None:
         env["PATH"] = path
-    return subprocess.run([shutil.which("bash") or "/bin/bash", str(SCRIPT)], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    bash = shutil.which("bash") or "/bin/bash"
+    return subprocess.run([bash, str(SCRIPT)], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
 def _registries_running(folder: Path) -> list[str]:
