@@ -52,9 +52,28 @@ GPU_RESULTS = "build/verify-gpu"  # a GPU runner's, where the Pages workflow dow
 
 # -- The cluster page ------------------------------------------------------------
 # What `provision.sh cluster` installs: Debian 12's Slurm and munge, and the registry service's tools.
-CLUSTER_PACKAGES = ("slurm-wlm", "munge", "docker-registry", "apache2-utils", "skopeo", "curl")
+CLUSTER_PACKAGES = (
+    "slurm-wlm",
+    "munge",
+    "docker-registry",
+    "apache2-utils",
+    "skopeo",
+    "curl",
+    "charliecloud-runtime",
+    "charliecloud-builders",
+)
 # What the cluster page runs; missing ones make it skip.
-CLUSTER_TOOLS = ("apptainer", "slurmctld", "munged", "docker-registry", "htpasswd", "skopeo", "curl")
+CLUSTER_TOOLS = (
+    "apptainer",
+    "slurmctld",
+    "munged",
+    "docker-registry",
+    "htpasswd",
+    "skopeo",
+    "curl",
+    "ch-run",
+    "ch-convert",
+)
 # Apptainer: unstable's (Debian 12's libc is too old for it), unpacked beside the system
 # with its own libc by conf/apptainer.sh, run unprivileged (user namespaces, no setuid).
 APPTAINER_PREFIX = "/opt/apptainer-native"  # where it is unpacked; PREFIX/bin/apptainer runs it

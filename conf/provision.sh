@@ -322,13 +322,14 @@ provision_cluster() {
   [ "$(id -u)" = 0 ] || die "the cluster tools are installed as root: sudo bash conf/provision.sh cluster"
   # Each package is there when its command is (a Slurm or a registry installed otherwise counts).
   local -A command_of=([slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
-    [apache2-utils]=htpasswd [skopeo]=skopeo [curl]=curl)
+    [apache2-utils]=htpasswd [skopeo]=skopeo [curl]=curl [charliecloud-runtime]=ch-run
+    [charliecloud-builders]=ch-convert)
   local missing=() package
   for package in "${CLUSTER_PACKAGES[@]}"; do
     command -v "${command_of[$package]:-$package}" >/dev/null || missing+=("$package")
   done
   if [ ${#missing[@]} -eq 0 ]; then
-    say "Slurm, munge and the registry's tools present: $(slurmctld -V)"
+    say "Slurm, munge, the registry's tools and Charliecloud present: $(slurmctld -V)"
   else
     say "installing Debian's ${missing[*]} (about 25 s)"
     apt-get update -qq

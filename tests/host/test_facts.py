@@ -171,7 +171,7 @@ def cluster_host(tmp_path) -> tuple[Path, Path, dict[str, str]]:
         (fake / tool).symlink_to(shutil.which(tool))
     _executable(fake / "id", '#!/bin/sh\nif [ "$1" = -u ]; then echo 0; else exec /usr/bin/id "$@"; fi\n')
     _executable(fake / "slurmctld", "#!/bin/sh\necho slurm 22.05.fake\n")
-    for tool in ("munged", "docker-registry", "htpasswd", "skopeo", "curl"):
+    for tool in ("munged", "docker-registry", "htpasswd", "skopeo", "curl", "ch-run", "ch-convert"):
         _executable(fake / tool, "#!/bin/sh\n")
     prefix = tmp_path / "opt" / "apptainer-native"
     _executable(prefix / "bin" / "apptainer", f'#!/bin/sh\necho "{NATIVE_VERSION}"\n')
@@ -212,7 +212,7 @@ def test_provision_sh_cluster_links_apptainer_link_to_the_prefix_s_apptainer(clu
     target = prefix / "bin" / "apptainer"
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert done.stderr.splitlines() == [
-        "provision: Slurm, munge and the registry's tools present: slurm 22.05.fake",
+        "provision: Slurm, munge, the registry's tools and Charliecloud present: slurm 22.05.fake",
         f"apptainer: present in {prefix}: {NATIVE_VERSION} (apptainer 1.4.5-2,libc6 2.43-7)",
         f"provision: linked {link} to {target}",
         f"provision: {link} runs {NATIVE_VERSION}",
