@@ -51,29 +51,22 @@ CURRENT_RESULTS = "build/verify-current"  # the guide verified on current Docker
 GPU_RESULTS = "build/verify-gpu"  # a GPU runner's, where the Pages workflow downloads them
 
 # -- The cluster page ------------------------------------------------------------
-# What `provision.sh cluster` installs: Debian 12's Slurm and munge, and the registry service's tools.
-CLUSTER_PACKAGES = (
-    "slurm-wlm",
-    "munge",
-    "docker-registry",
-    "apache2-utils",
-    "skopeo",
-    "curl",
-    "charliecloud-runtime",
-    "charliecloud-builders",
+# What `provision.sh cluster` installs (Debian 12's Slurm and munge, the registry service's
+# tools, Charliecloud), each with the command that shows it is there: one table, read twice.
+_cluster_package_commands = (
+    ("slurm-wlm", "slurmctld"),
+    ("munge", "munged"),
+    ("docker-registry", "docker-registry"),
+    ("apache2-utils", "htpasswd"),
+    ("skopeo", "skopeo"),
+    ("curl", "curl"),
+    ("charliecloud-runtime", "ch-run"),
+    ("charliecloud-builders", "ch-convert"),
 )
+CLUSTER_PACKAGES = tuple(package for package, _ in _cluster_package_commands)
+CLUSTER_COMMANDS = tuple(command for _, command in _cluster_package_commands)  # in CLUSTER_PACKAGES' order
 # What the cluster page runs; missing ones make it skip.
-CLUSTER_TOOLS = (
-    "apptainer",
-    "slurmctld",
-    "munged",
-    "docker-registry",
-    "htpasswd",
-    "skopeo",
-    "curl",
-    "ch-run",
-    "ch-convert",
-)
+CLUSTER_TOOLS = ("apptainer", *CLUSTER_COMMANDS)
 # Apptainer: unstable's (Debian 12's libc is too old for it), unpacked beside the system
 # with its own libc by conf/apptainer.sh, run unprivileged (user namespaces, no setuid).
 APPTAINER_PREFIX = "/opt/apptainer-native"  # where it is unpacked; PREFIX/bin/apptainer runs it

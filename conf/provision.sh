@@ -321,12 +321,9 @@ EOF
 provision_cluster() {
   [ "$(id -u)" = 0 ] || die "the cluster tools are installed as root: sudo bash conf/provision.sh cluster"
   # Each package is there when its command is (a Slurm or a registry installed otherwise counts).
-  local -A command_of=([slurm-wlm]=slurmctld [munge]=munged [docker-registry]=docker-registry
-    [apache2-utils]=htpasswd [skopeo]=skopeo [curl]=curl [charliecloud-runtime]=ch-run
-    [charliecloud-builders]=ch-convert)
-  local missing=() package
-  for package in "${CLUSTER_PACKAGES[@]}"; do
-    command -v "${command_of[$package]:-$package}" >/dev/null || missing+=("$package")
+  local missing=() i
+  for i in "${!CLUSTER_PACKAGES[@]}"; do
+    command -v "${CLUSTER_COMMANDS[$i]}" >/dev/null || missing+=("${CLUSTER_PACKAGES[$i]}")
   done
   if [ ${#missing[@]} -eq 0 ]; then
     say "Slurm, munge, the registry's tools and Charliecloud present: $(slurmctld -V)"
