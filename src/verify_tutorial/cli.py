@@ -21,7 +21,7 @@ import pytest
 from .config import DEFAULT_FILE, RUN_OPTIONS, Settings, load
 from .errors import NoBlocks, NoSuchPage, VerifyError
 from .parsing.pages import PAGE_SUFFIXES, find_pages
-from .verifier import Verifier
+from .verifier import Verifier, keep_going
 
 EXIT_INTERRUPTED = 130
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
@@ -49,14 +49,21 @@ def main(argv: list[str] | None = None) -> int:
         settings = load(ours.verify_config or default_settings_file())
         if ours.results_dir:  # say, one folder per engine
             settings = dataclasses.replace(settings, results_dir=Path(ours.results_dir).resolve())
-        verifier = Verifier(settings, ours.target, ours.allow, accept=ours.accept, wait=not ours.no_wait)
+        verifier = Verifier(
+            settings,
+            ours.target,
+            ours.allow,
+            accept=ours.accept,
+            wait=not ours.no_wait,
+            keep_going=keep_going(ours.keep_going, ours.stop_at_first),
+        )
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
     try:
         pages = chosen_pages(settings, pytest_args)
         writable_folder(settings.results_dir)
-        unreadable = verifier.preflight(pages, say=lambda line: print(line, file=sys.stderr))
+        broken = verifier.preflight(pages, say=lambda line: print(line, file=sys.stderr))
         status = run_pytest(pytest_arguments(settings, pytest_args), verifier)
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
@@ -67,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         verifier.close()  # the proxy stops and the engine lock is released, whatever happened
     if status == pytest.ExitCode.INTERRUPTED:
         return EXIT_INTERRUPTED
-    if status in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and unreadable:
-        return unreadable[0].exit_code
+    if broken and status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return broken[0].exit_code  # a malformed page says so, whatever else failed
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:  # say, -k chose no command
         return NoBlocks.exit_code
     return int(status)

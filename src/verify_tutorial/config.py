@@ -11,6 +11,7 @@ file of its own (this repository's conf/verify.toml); paths are relative to
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import math
 import re
 import tomllib
@@ -20,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .checking.normalize import Rule
-from .document.model import Dialect
+from .document.model import DEFAULT_PROMPTS, Dialect, prompt_pattern
+from .document.options import page_defaults
 from .engines import ENGINES
 from .errors import VerifyError
 from .parsing.pages import find_pages
@@ -49,16 +51,34 @@ class Settings:
     services: dict[str, Service]  # by the requirement each satisfies
     versions: dict[str, str]  # requirement -> command printing what meets it
     roles: dict[str, str]  # role (a prompt label) -> the account it runs as when started as root; first: the default
+    prompts: tuple[str, ...] = DEFAULT_PROMPTS  # regular expressions, each a prompt before a command
+    exclude: tuple[str, ...] = ()  # glob patterns of pages, relative to `pages`, never read
+    defaults: tuple[str, ...] = ()  # every block's options to start from, as option words
+    keep_going: bool = False  # after a failure, run the rest of the page
 
     @property
     def dialect(self) -> Dialect:
-        return Dialect(self.console_languages, frozenset(self.targets) | frozenset(self.requirements))
+        return Dialect(
+            self.console_languages,
+            frozenset(self.targets) | frozenset(self.requirements),
+            prompt_pattern(self.prompts),
+            self.defaults,
+        )
 
     def all_pages(self) -> list[Path]:
-        """Every page under `pages`, in a stable order."""
+        """Every page under `pages`, in a stable order, less the excluded."""
         if not self.pages.is_dir():
             raise VerifyError(f"no pages at {self.pages}; check 'pages' in {self.source}")
-        return find_pages(self.pages)
+        return [page for page in find_pages(self.pages) if not self.excluded(page)]
+
+    def excluded(self, page: Path) -> bool:
+        """Whether a page matches one of the `exclude` patterns (relative to `pages`)."""
+        try:
+            relative = page.resolve().relative_to(self.pages.resolve()).as_posix()
+        except ValueError:
+            return False
+        # fnmatch's '*' crosses folders: "drafts/*" is every page under drafts/.
+        return any(fnmatch.fnmatchcase(relative, pattern) for pattern in self.exclude)
 
     def relative(self, path: Path) -> str:
         """How reports name a file: relative to the repository when inside it."""
@@ -178,6 +198,60 @@ def _languages(value: Any) -> frozenset[str]:
     return frozenset(_names(value))
 
 
+def _prompts(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise Invalid('give a list of regular expressions, as in ["\\\\$ ", "# "]')
+    for prompt in value:
+        try:
+            pattern = re.compile(prompt)
+        except re.error as error:
+            raise Invalid(f"{prompt!r} is not a regular expression ({error})") from None
+        if pattern.groups or pattern.match(""):
+            raise Invalid(f"{prompt!r} must match some text and hold no groups; use (?:...) to group")
+    return tuple(value)
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v and not v.startswith("/") for v in value):
+        raise Invalid('give a list of glob patterns relative to pages, as in ["drafts/**", "changelog.md"]')
+    return tuple(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("give true or false")
+    return value
+
+
+DEFAULT_KEYS = ("pty", "env", "cwd", "role", "requires", "skip", "session")
+
+
+def _defaults(value: Any) -> tuple[str, ...]:
+    """[defaults] as the option words a block would write: pty = true -> "pty"."""
+    example = 'pty = true, env = { COLUMNS = "80" }, cwd = "examples"'
+    if not isinstance(value, dict):
+        raise Invalid(f"give a table, as in [defaults] {example}")
+    words = []
+    for key, setting in value.items():
+        if key == "timeout":
+            raise Invalid("the default timeout is default_timeout, a key of its own")
+        if key not in DEFAULT_KEYS:
+            close = difflib.get_close_matches(key, DEFAULT_KEYS, n=1)
+            guess = f"did you mean {close[0]}? " if close else ""
+            raise Invalid(f"unknown key {key!r}; {guess}known: {', '.join(DEFAULT_KEYS)}")
+        if key == "pty":
+            words.append(f"pty={'true' if _flag(setting) else 'false'}")
+        elif key == "env":
+            if not isinstance(setting, dict) or not all(isinstance(v, str) for v in setting.values()):
+                raise Invalid('env is a table of strings, as in env = { COLUMNS = "80", TZ = "UTC" }')
+            words += [f"env={name}={text}" for name, text in setting.items()]
+        elif key == "requires":
+            words.append(f"requires={','.join(_names(setting))}")
+        else:
+            words.append(f"{key}={_text(setting)}")
+    return tuple(words)
+
+
 KEYS: tuple[Key, ...] = (
     Key("root", "path", ".", "The repository, relative to this file; the other paths are relative to it.", _text),
     Key("pages", "path", "docs", "The folder of pages (.md and .rst) whose console blocks run.", _text),
@@ -220,6 +294,31 @@ KEYS: tuple[Key, ...] = (
         "",
         "Said after 'no engine reachable': how this project provisions a host.",
         _optional_text,
+    ),
+    Key(
+        "prompts",
+        "list",
+        list(DEFAULT_PROMPTS),
+        "Regular expressions, each a prompt a command line starts with (after an optional `(label) `). "
+        "A block with no prompt at all is output shown alone: not run.",
+        _prompts,
+    ),
+    Key("exclude", "list", [], 'Glob patterns of pages, relative to pages, never read: ["drafts/**"].', _globs),
+    Key(
+        "defaults",
+        "table",
+        {},
+        "Every block's options to start from (a page's `verify-page:` line, then the block's own, "
+        f"override them): {', '.join(DEFAULT_KEYS)}. env and cwd say how each page's shells start.",
+        _defaults,
+    ),
+    Key(
+        "keep_going",
+        "boolean",
+        False,
+        "After a failure, run the rest of the page, each later failure marked as after it "
+        "(always so under --accept, unless --stop-at-first).",
+        _flag,
     ),
     Key("rules", "list of tables", [], "The project's own normalizers: [[rules]] name, pattern, placeholder.", _rules),
     Key(
@@ -305,7 +404,20 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
         services=_service_table(path, values["services"], values["requirements"]),
         versions=_within(path, "versions", values["versions"], vocabulary),
         roles=values["roles"],
+        prompts=values["prompts"],
+        exclude=values["exclude"],
+        defaults=_checked_defaults(path, values["defaults"], vocabulary),
+        keep_going=values["keep_going"],
     )
+
+
+def _checked_defaults(path: Path, words: tuple[str, ...], vocabulary: tuple[str, ...]) -> tuple[str, ...]:
+    """[defaults] checked as a page's would be, so a bad value is named here, once."""
+    try:
+        page_defaults([(f"{path} [defaults]", list(words))], frozenset(vocabulary))
+    except VerifyError as error:
+        raise VerifyError(str(error)) from None
+    return words
 
 
 def _within(path: Path, table: str, entries: dict[str, str], known: tuple[str, ...]) -> dict[str, str]:
@@ -357,6 +469,10 @@ RUN_OPTIONS = (
     RunOption("target", "the machine this is: one of the configuration's targets (default: the first)", metavar="NAME"),
     RunOption("allow", "run the blocks that require NAME (repeatable)", action="append", metavar="NAME"),
     RunOption("accept", "write the real output into the pages where it differs", action="store_true"),
+    RunOption(
+        "keep-going", "after a failure, run the rest of the page (the default under --accept)", action="store_true"
+    ),
+    RunOption("stop-at-first", "after a failure, skip the rest of the page, even under --accept", action="store_true"),
     RunOption("no-wait", "refuse at once if another run holds the engine", action="store_true"),
     RunOption(
         "results-dir", "where results.json and junit.xml go (default: the configuration's results_dir)", metavar="DIR"

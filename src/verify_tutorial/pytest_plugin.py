@@ -10,6 +10,7 @@ already built, so no option is parsed twice and no page read twice.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -21,12 +22,13 @@ from _pytest._code.code import TerminalRepr
 from .config import RUN_OPTIONS, load
 from .config import find as find_settings
 from .document.model import Block, Command
-from .errors import EngineLost, NameTaken, PageNotText, VerifyError
+from .errors import EngineLost, MalformedBlock, NameTaken, UnsafeAccept, VerifyError
 from .execution.page import PageRun, StepFailed
 from .interrupts import InterruptPolicy
 from .parsing.pages import PAGE_SUFFIXES
+from .reporting import accept
 from .reporting.results import Result, Status, overhead_line, summary_line
-from .verifier import Verifier
+from .verifier import Verifier, keep_going
 
 STREAM_AFTER = 3.0  # seconds; shorter commands print nothing while they run
 
@@ -49,6 +51,7 @@ class RunState:
         self.interrupts = InterruptPolicy(self.say)
         self.started: float | None = None
         self.wall: float | None = None  # seconds from the first command to the end of the run
+        self.pages: list[GuidePage] = []  # as collected, for the inventory
 
     def say(self, text: str) -> None:
         _say(self.config, text)
@@ -81,21 +84,37 @@ def pytest_configure(config: pytest.Config) -> None:
         results_dir = config.getoption("verify_results_dir")
         if results_dir:
             settings = dataclasses.replace(settings, results_dir=Path(results_dir).resolve())
+        if not settings.pages.is_dir():  # else pytest would only say "collected 0 items"
+            raise VerifyError(f"no pages at {settings.pages}; check 'pages' in {settings.source}")
         verifier = Verifier(
             settings,
             target=config.getoption("verify_target"),
             allow=config.getoption("verify_allow"),
             accept=config.getoption("verify_accept"),
             wait=not config.getoption("verify_no_wait"),
+            keep_going=keep_going(config.getoption("verify_keep_going"), config.getoption("verify_stop_at_first")),
         )
     except VerifyError as error:
         raise pytest.UsageError(f"verify-tutorial: {error}") from None
     config.stash[_STATE] = RunState(config, verifier)
+    _no_stale_junit(config, settings.results_dir)
+
+
+def _no_stale_junit(config: pytest.Config, results_dir: Path) -> None:
+    """Every report in the results folder is this run's: a junit.xml this run will
+    not write (plain pytest without --junitxml) goes, so none is left from an older run."""
+    ours = results_dir / "junit.xml"
+    asked = config.getoption("xmlpath", None)
+    if not asked or Path(asked).resolve() != ours.resolve():
+        ours.unlink(missing_ok=True)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GuidePage | None:
     state = _state(parent.config)
-    if state and file_path.suffix in PAGE_SUFFIXES and state.verifier.settings.pages in file_path.parents:
+    settings = state.verifier.settings if state else None
+    if settings and file_path.suffix in PAGE_SUFFIXES and settings.pages in file_path.parents:
+        if settings.excluded(file_path):
+            return None
         page: GuidePage = GuidePage.from_parent(parent, path=file_path)
         return page
     return None
@@ -103,18 +122,17 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GuidePage 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
-    commands = [item for item in session.items if isinstance(item, CommandItem)]
-    if state is None or not commands:
+    ours = [item for item in session.items if isinstance(item, CommandItem | BrokenPage)]
+    if state is None or not ours:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    chosen = {item.parent for item in ours}
     if reporter is not None:
         reporter.write_sep("-", "inventory of console blocks")
-        for item in commands:
-            if item.command is item.block.commands[0]:
-                reason = state.verifier.skip_reason(item.block)
-                verdict = f"skip: {reason}" if reason else "run"
-                where = f"{item.page.display()}:{item.block.line}"
-                reporter.write_line(f"{where}  {len(item.block.commands)} command(s)  {verdict}")
+        for page in state.pages:
+            if page in chosen:
+                for line in page.inventory():
+                    reporter.write_line(line)
     state.started = time.monotonic()
     state.interrupts.install()  # only now that commands will run
 
@@ -156,18 +174,19 @@ class GuidePage(pytest.File):
     blocks: list[Block]
     page_run: PageRun
 
-    def collect(self) -> Iterator[CommandItem]:
+    def collect(self) -> Iterator[CommandItem | BrokenPage]:
         state = _required_state(self.config)
+        state.pages.append(self)
         try:
             self.blocks = state.verifier.blocks(self.path)
-        except PageNotText as error:
-            # Named in one line (once); the other pages still run.
-            if self.path.resolve() not in state.verifier.said_unreadable:
-                state.say(f"verify-tutorial: {error}; its blocks are not run")
+        except MalformedBlock as error:
+            # Named in one line (once), and failed as one item; the other pages still run.
+            if self.path.resolve() not in state.verifier.said_broken:
+                state.say(f"verify-tutorial: {error}; its blocks are not run, the other pages' are")
             state.verifier.exit_status = state.verifier.exit_status or error.exit_code
             self.blocks = []
-        except VerifyError as error:  # a malformed page, met through pytest's own entry point
-            pytest.exit(f"verify-tutorial: {error}", returncode=error.exit_code)
+            yield BrokenPage.from_parent(self, name="the page itself", error=error)
+            return
         for block in self.blocks:
             for command in block.commands:
                 first_line = command.text.splitlines()[0]
@@ -175,9 +194,22 @@ class GuidePage(pytest.File):
                     self, name=f"{command.line}: $ {first_line}", block=block, command=command
                 )
 
+    def inventory(self) -> Iterator[str]:
+        """One line per block: run, skipped and why, or not a session at all."""
+        verifier = _required_state(self.config).verifier
+        if not self.blocks:
+            yield f"{self.display()}  not run: the page cannot be read (see above)"
+        for block in self.blocks:
+            where = f"{self.display()}:{block.line}"
+            if not block.is_session:
+                yield f"{where}  not a console session (no prompt): not run"
+                continue
+            reason = verifier.skip_reason(block)
+            yield f"{where}  {len(block.commands)} command(s)  {f'skip: {reason}' if reason else 'run'}"
+
     def setup(self) -> None:
         state = _required_state(self.config)
-        if all(state.verifier.skip_reason(block) for block in self.blocks):
+        if all(state.verifier.skip_reason(block) for block in self.blocks if block.is_session):
             return  # nothing runs here; no copy, no engine needed
         try:
             self.page_run = state.verifier.start_page(self.display(), state.say, self.blocks)
@@ -219,13 +251,18 @@ class CommandItem(pytest.Item):
         state = _required_state(self.config)
         verifier = state.verifier
         run = self.page.page_run
-        if run.failed_at:
-            self.record(Status.SKIPPED, f"not run: {run.failed_at} failed earlier on this page")
-            pytest.skip(f"not run: {run.failed_at} failed earlier on this page")
+        earlier = run.failed_at
+        if earlier and not verifier.keep_going:
+            self.record(Status.SKIPPED, f"not run: {earlier} failed earlier on this page")
+            pytest.skip(f"not run: {earlier} failed earlier on this page")
         timeout = self.block.options.timeout or verifier.settings.default_timeout
         progress = _Progress(state, f"{run.display}:{self.command.line}")
         try:
-            result = run.run_step(self.block, self.command, timeout, verifier.accept, progress.feed)
+            result = run.run_step(
+                self.block, self.command, timeout, verifier.accept, progress.feed, earlier, verifier.keep_going
+            )
+            if result.status is Status.ACCEPTED:
+                self._check_acceptable(run, result)
         except StepFailed as failure:
             verifier.results.append(verifier.note_tools(failure.result, self.block))
             self._explain(state, failure)
@@ -235,6 +272,15 @@ class CommandItem(pytest.Item):
         verifier.results.append(verifier.note_tools(result, self.block))
         if result.status is Status.ACCEPTED:
             verifier.accepted.append((self.block, self.command, result.actual))
+
+    def _check_acceptable(self, run: PageRun, result: Result) -> None:
+        """Output --accept cannot write fails now, so that pytest and the results agree."""
+        settings = _required_state(self.config).verifier.settings
+        try:
+            accept.check((self.block, self.command, result.actual), settings.dialect, settings.rules)
+        except UnsafeAccept as error:
+            result.status, result.reason = Status.FAILED, f"output differs from the page, and {error}"
+            raise run.failure(self.command, result) from None
 
     def _explain(self, state: RunState, failure: StepFailed) -> None:
         """A failure caused by the engine going away, or by a name someone else took
@@ -261,6 +307,28 @@ class CommandItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.command.line - 1, f"$ {self.command.text.splitlines()[0]}"
+
+
+class BrokenPage(pytest.Item):
+    """A page that cannot be read or holds a malformed block: one failure, its message."""
+
+    def __init__(self, *, error: MalformedBlock, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        state = _required_state(self.config)
+        where = state.verifier.settings.relative(self.path)
+        line = re.match(r"^.+?:(\d+): ", str(self.error))
+        reason = str(self.error)
+        state.verifier.results.append(Result(where, int(line[1]) if line else 0, "", Status.FAILED, reason))
+        raise self.error
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, "the page itself"
 
 
 @pytest.hookimpl(wrapper=True)

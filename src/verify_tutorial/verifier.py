@@ -14,10 +14,10 @@ from pathlib import Path
 
 from . import services
 from .config import Settings
-from .document.model import Block, Command
+from .document.model import Block, Command, ShellStart
 from .engines import engine_for
 from .engines.base import Engine
-from .errors import NoBlocks, PageNotText, UnknownOption, UnsafeAccept, VerifyError
+from .errors import MalformedBlock, NoBlocks, UnknownOption, UnsafeAccept, VerifyError
 from .execution.accounts import accounts_for, is_someone_else, login_environment
 from .execution.answer import shell_answer
 from .execution.identity import RunIdentity
@@ -38,6 +38,7 @@ class Verifier:
         allow: Iterable[str] = (),
         accept: bool = False,
         wait: bool = True,
+        keep_going: bool | None = None,
     ):
         self.settings = settings
         self.target = _chosen_target(settings, target)
@@ -52,6 +53,9 @@ class Verifier:
             elif name not in self.available:
                 self.service_hints[name] = f"{name} cannot start here: {service.check} failed"
         self.accept = accept
+        # After a failure, the rest of the page runs: asked for, configured, or under --accept
+        # (each failure its own edit); keep_going=False (--stop-at-first) says no.
+        self.keep_going = keep_going if keep_going is not None else settings.keep_going or accept
         self.wait = wait
         self.identity = RunIdentity.new(settings.root)
         # Who runs each role's commands (checked here: a missing account stops the run first).
@@ -68,20 +72,21 @@ class Verifier:
         self.accepted: list[tuple[Block, Command, list[str]]] = []
         self.live: list[PageRun] = []
         self.exit_status: int | None = None  # a verify-specific status that overrides pytest's
-        self._blocks: dict[Path, list[Block] | PageNotText] = {}
-        self.said_unreadable: set[Path] = set()  # pages whose error was said already
+        self._blocks: dict[Path, list[Block] | MalformedBlock] = {}
+        self.said_broken: set[Path] = set()  # pages whose error was said already
 
     # -- pages, read once ---------------------------------------------------
     def blocks(self, page: Path) -> list[Block]:
-        """The page's console blocks; raises PageNotText (every time) for an unreadable page."""
+        """The page's console blocks; raises MalformedBlock (every time) for a page that
+        cannot be read or holds a malformed block: that page's blocks do not run."""
         page = page.resolve()
         if page not in self._blocks:
             try:
                 self._blocks[page] = collect_page(page, self.settings.relative(page), dialect=self.settings.dialect)
-            except PageNotText as error:
+            except MalformedBlock as error:
                 self._blocks[page] = error
         found = self._blocks[page]
-        if isinstance(found, PageNotText):
+        if isinstance(found, MalformedBlock):
             raise found
         return found
 
@@ -110,20 +115,21 @@ class Verifier:
         return any(map(is_someone_else, self.accounts.values()))
 
     # -- before anything runs ---------------------------------------------------
-    def preflight(self, pages: Iterable[Path] | None, say: Say) -> list[PageNotText]:
+    def preflight(self, pages: Iterable[Path] | None, say: Say) -> list[MalformedBlock]:
         """Check what can be checked before anything runs, and take hold of the engine
-        when some block will run. Returns the unreadable pages (each said in one line);
-        every other problem raises."""
-        unreadable: list[PageNotText] = []
+        when some block will run. Returns the pages that cannot be read or hold a
+        malformed block (each said in one line); every other problem raises."""
+        broken: list[MalformedBlock] = []
         blocks: list[Block] = []
         for page in self.settings.all_pages() if pages is None else pages:
             try:
                 blocks += self.blocks(page)
-            except PageNotText as error:
-                say(f"verify-tutorial: {error}; its blocks are not run, the other pages are")
-                self.said_unreadable.add(page.resolve())
-                unreadable.append(error)
-        if not blocks and not unreadable:
+            except MalformedBlock as error:
+                say(f"verify-tutorial: {error}; its blocks are not run, the other pages' are")
+                self.said_broken.add(page.resolve())
+                broken.append(error)
+        blocks = [block for block in blocks if block.is_session]
+        if not blocks and not broken:
             where = self.settings.relative(self.settings.pages)
             raise NoBlocks(f"no console blocks in the pages chosen (under {where}/); nothing to verify")
         stray = [b for b in blocks if b.options.role is not None and b.options.role not in self.settings.roles]
@@ -138,7 +144,7 @@ class Verifier:
             self.engine.check(self.env)
             self.open_engine(say)
             self.engine.ensure_names_free(self._names_wanted(runnable))
-        return unreadable
+        return broken
 
     def _names_wanted(self, runnable: list[Block]) -> dict[tuple[str, str], str]:
         wanted: dict[tuple[str, str], str] = {}
@@ -166,7 +172,8 @@ class Verifier:
         """A fresh copy of the project for a page, with the services its runnable blocks need."""
         engine = self.open_engine(say)
         env = {**engine.env()}  # then the services'; each role's shell starts from its own base
-        wanted = {r for b in blocks if self.skip_reason(b) is None for r in b.options.requires}
+        blocks = list(blocks)
+        wanted = {r for b in blocks if b.is_session and self.skip_reason(b) is None for r in b.options.requires}
         running: list[services.RunningService] = []
         try:
             for name in sorted(wanted & set(self.settings.services)):
@@ -191,6 +198,7 @@ class Verifier:
             accounts=self.accounts,
             account_env=engine.account_env,
             reader_env={**self.reader_env, **env},
+            start=next((b.start for b in blocks), ShellStart()),
         )
         page_run.services = list(running)
         self.live.append(page_run)
@@ -249,6 +257,13 @@ class Verifier:
 
     def _all_blocks(self) -> list[Block]:
         return [block for found in self._blocks.values() if isinstance(found, list) for block in found]
+
+
+def keep_going(asked: bool, stop_at_first: bool) -> bool | None:
+    """--keep-going, --stop-at-first, or neither (None: the configuration and --accept decide)."""
+    if asked and stop_at_first:
+        raise VerifyError("--keep-going and --stop-at-first contradict each other; give one")
+    return True if asked else False if stop_at_first else None
 
 
 def _chosen_target(settings: Settings, target: str | None) -> str | None:

@@ -98,8 +98,8 @@ def test_empty_output_removes_the_old(tmp_path):
 
 
 UNSAFE = {
-    "prompt": (["ok", "$ rm -rf /"], 2, "would read as a '\\$ ' command"),
-    "labelled-prompt": (["(host) $ ls"], 1, "would read as a '\\$ ' command"),
+    "prompt": (["ok", "$ rm -rf /"], 2, "would read as a command after a prompt"),
+    "labelled-prompt": (["(host) $ ls"], 1, "would read as a command after a prompt"),
     "backtick-fence": (["ok", "```"], 2, "would close the fence"),
     "tilde-fence": (["  ~~~~  "], 1, "would close the fence"),
     "colon-fence": ([":::"], 1, "would close the fence"),

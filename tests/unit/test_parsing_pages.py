@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import re
+
 import pytest
 
 from verify_tutorial.document.console import heredoc_delimiters
@@ -103,17 +105,30 @@ def test_heredoc_body_joins_the_command(tmp_path):
 
 
 BAD_HEREDOCS = {
-    "body-without-prompt": ("```console\n$ cat <<EOF\nhello\nEOF\n```\n", 3),
-    "no-terminator": ("```console\n$ cat <<EOF\n> hello\n```\n", 2),
-    "terminator-without-prompt": ("```console\n$ ls\n$ cat <<EOF\n> hi\nEOF\n```\n", 5),
+    "no-terminator": ("```console\n$ cat <<EOF\n> hello\n```\n", 2, "is never ended before the block ends; write"),
+    "terminator-without-prompt": ("```console\n$ ls\n$ cat <<EOF\n> hi\nEOF\n```\n", 5, "line lacks the '> ' prompt"),
+    "bare-runs-into-a-prompt": (
+        "```console\n$ cat <<EOF\nhello\n$ ls\n```\n",
+        2,
+        "is never ended before the next prompt; end the body with a line of just EOF",
+    ),
 }
 
 
-@pytest.mark.parametrize(("text", "line"), BAD_HEREDOCS.values(), ids=BAD_HEREDOCS.keys())
-def test_heredoc_not_as_bash_shows_it(tmp_path, text, line):
-    with pytest.raises(MalformedBlock, match=rf"^page\.md:{line}: here-doc <<EOF .*each line prefixed by '> '") as e:
+@pytest.mark.parametrize(("text", "line", "why"), BAD_HEREDOCS.values(), ids=BAD_HEREDOCS.keys())
+def test_heredoc_that_cannot_be_read(tmp_path, text, line, why):
+    with pytest.raises(MalformedBlock, match=rf"^page\.md:{line}: here-doc <<EOF {re.escape(why)}") as e:
         collect_page(write(tmp_path, text), shown_as="page.md")
     assert "\n" not in str(e.value)
+
+
+def test_heredoc_body_as_a_reader_types_it(tmp_path):
+    """Bare body lines, as docs write them: the first line decides, the delimiter ends it."""
+    page = "```console\n$ cat <<EOF | tr a-z A-Z\nhello\nEOF\nHELLO\n$ echo next\nnext\n```\n"
+    first, second = collect_page(write(tmp_path, page))[0].commands
+    assert first.text == "cat <<EOF | tr a-z A-Z\nhello\nEOF"
+    assert (first.expected, first.output_start) == (["HELLO"], 5)
+    assert (second.line, second.expected) == (6, ["next"])
 
 
 @pytest.mark.parametrize(

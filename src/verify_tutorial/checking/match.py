@@ -1,12 +1,28 @@
-"""Compare the output a page shows with the output a command really printed."""
+"""Compare the output a page shows with the output a command really printed.
+
+Besides literal lines (compared after normalizing), a page may write wildcards:
+
+- a line of just `...` stands for any lines, none included;
+- `...` inside a line stands for any text within it: `Downloaded ... in ...`;
+- a line ending in ` (re)` is a regular expression the whole real line matches;
+- a line ending in ` (glob)` is a pattern where `*` is any text and `?` one
+  character (`\\*` and `\\?` are themselves).
+
+The last two follow prysk (and Mercurial's tests before it), and a failed
+diff shows them as the page writes them.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 
-from ..document.console import ELLIPSIS
+from ..document.console import ELLIPSIS, REGEX_MARK
 from .normalize import Rule, normalize_lines, same
+
+GLOB_MARK = " (glob)"
+Fits = Callable[[int], bool]  # whether an expected line fits the real line at an index
 
 # An expected line left unmatched costs more than an extra real line, so that among
 # equally short diffs the one that matches the page's lines (not '...') is shown.
@@ -23,9 +39,9 @@ def unified_diff(expected: list[str], actual: list[str], where: str, extra_rules
 
     Context lines show the actual output; lines a '...' stands for show as context too.
     """
-    cost, want, got = _costs(expected, actual, extra_rules)
+    cost, fits = _costs(expected, actual, extra_rules)
     shown: list[str] = []  # the expected side as displayed: matched lines replaced by the real ones
-    i, j = len(want), len(got)
+    i, j = len(expected), len(actual)
     while i or j:
         wild = i and expected[i - 1].strip() == ELLIPSIS
         if wild and j and cost[i][j] == cost[i][j - 1]:  # '...' stands for this real line
@@ -33,7 +49,7 @@ def unified_diff(expected: list[str], actual: list[str], where: str, extra_rules
             j -= 1
         elif wild:
             i -= 1
-        elif i and j and cost[i][j] == cost[i - 1][j - 1] and same(want[i - 1], got[j - 1]):
+        elif i and j and cost[i][j] == cost[i - 1][j - 1] and fits[i - 1](j - 1):
             shown.append(actual[j - 1])
             i, j = i - 1, j - 1
         elif i and cost[i][j] == cost[i - 1][j] + MISSING:
@@ -45,25 +61,49 @@ def unified_diff(expected: list[str], actual: list[str], where: str, extra_rules
     return "\n".join(lines)
 
 
-def _costs(
-    expected: list[str], actual: list[str], extra_rules: Iterable[Rule]
-) -> tuple[list[list[int]], list[str], list[str]]:
-    """cost[i][j]: the cost of unmatched lines when expected[:i] accounts for actual[:j].
+def _costs(expected: list[str], actual: list[str], extra_rules: Iterable[Rule]) -> tuple[list[list[int]], list[Fits]]:
+    """cost[i][j]: the cost of unmatched lines when expected[:i] accounts for actual[:j];
+    and, for each expected line, whether it fits a real one.
 
     Each side is normalized once, as a whole, so a table's header types the rows below it.
     """
     rules = list(extra_rules)
     want, got = normalize_lines(expected, rules), normalize_lines(actual, rules)
+    fits = [_fits(raw, normalized, actual, got) for raw, normalized in zip(expected, want, strict=True)]
     cost = [list(range(len(got) + 1))]
-    for i, pattern in enumerate(want):
+    for i in range(len(want)):
         if expected[i].strip() == ELLIPSIS:  # '...' elides any number of lines, none included
             row = [cost[i][0]]
             for j in range(len(got)):
                 row.append(min(cost[i][j + 1], row[j]))
         else:
             row = [cost[i][0] + MISSING]
-            for j, line in enumerate(got):
+            for j in range(len(got)):
                 best = min(cost[i][j + 1] + MISSING, row[j] + 1)
-                row.append(cost[i][j] if cost[i][j] < best and same(pattern, line) else best)
+                row.append(cost[i][j] if cost[i][j] < best and fits[i](j) else best)
         cost.append(row)
-    return cost, want, got
+    return cost, fits
+
+
+def wildcard(line: str) -> re.Pattern[str] | None:
+    """The pattern a ` (re)` or ` (glob)` line stands for, or None for any other line.
+    Raises re.error for a bad regular expression."""
+    if line.endswith(REGEX_MARK):
+        return re.compile(line[: -len(REGEX_MARK)])
+    if line.endswith(GLOB_MARK):
+        parts = re.split(r"(\\[*?]|[*?])", line[: -len(GLOB_MARK)])
+        glob = {"*": ".*", "?": "."}
+        return re.compile("".join(glob.get(part, re.escape(part[-1:] if part[:1] == "\\" else part)) for part in parts))
+    return None
+
+
+def _fits(raw: str, normalized: str, actual: list[str], got: list[str]) -> Fits:
+    """How one expected line is matched: as its wildcard against the real line, with
+    in-line '...' against the normalized one, or literally after normalizing."""
+    pattern = wildcard(raw.rstrip())
+    if pattern is not None:
+        return lambda j: pattern.fullmatch(actual[j].rstrip()) is not None
+    if ELLIPSIS in normalized:
+        pieces = re.compile(".*?".join(map(re.escape, normalized.split(ELLIPSIS))))
+        return lambda j: pieces.fullmatch(got[j]) is not None or same(normalized, got[j])
+    return lambda j: same(normalized, got[j])

@@ -6,31 +6,36 @@ import re
 from pathlib import Path
 
 from ..errors import MalformedBlock
-from .model import Command
+from .model import DEFAULT_PROMPTS, LABEL, Command, prompt_pattern
 
-# A prompt is "$ ", optionally after a host or venv label such as "(gpu-host) ".
-# The site's copy button strips the same prompt: docs/conf.py reads PROMPT_TEXT.
-LABEL = r"[\w.-]+"
-PROMPT_TEXT = rf"(?:\({LABEL}\) )?\$ "  # no capturing group: sphinx-copybutton adds its own
-PROMPT = re.compile(rf"^(?:\((?P<label>{LABEL})\) )?\$ (?P<command>.*)$")
-# The one visible wildcard: a line of just "..." stands for any lines.
+# The site's copy button strips the same prompts: docs/conf.py reads PROMPT_TEXT.
+PROMPT_TEXT = rf"(?:\({LABEL}\) )?(?:{'|'.join(DEFAULT_PROMPTS)})"  # no capturing group: sphinx-copybutton adds its own
+PROMPT = prompt_pattern()
+# Wildcards: a line of just "..." stands for any lines, "..." within a line for any
+# text; a line ending in " (re)" is a regular expression (checking/match.py).
 ELLIPSIS = "..."
+REGEX_MARK = " (re)"
 # What bash shows before each line of a here-doc typed at an interactive prompt (PS2).
 HEREDOC_PROMPT = "> "
 # Ends a shell word, for the delimiter of a here-doc.
 _WORD_END = frozenset(" \t;&|<>()")
 
 
-def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command]:
-    """Split a console block's lines (starting at source line first_line) into commands."""
+def split_console(path: Path, first_line: int, lines: list[str], prompt: re.Pattern[str] = PROMPT) -> list[Command]:
+    """Split a console block's lines (starting at source line first_line) into commands.
+
+    A block with no prompt at all is output shown on its own, not a session: no commands.
+    """
+    if not any(prompt.match(line) for line in lines):
+        return []
     commands: list[Command] = []
     i = 0
     while i < len(lines):
-        match = PROMPT.match(lines[i])
+        match = prompt.match(lines[i])
         if match is None:
             if not commands:
                 raise MalformedBlock(
-                    f"{path}:{first_line + i}: console block output comes before any '$ ' prompt; "
+                    f"{path}:{first_line + i}: console block output comes before its first prompt; "
                     "start the block with a command line such as '$ ls'"
                 )
             commands[-1].expected.append(lines[i])
@@ -49,7 +54,7 @@ def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command
             heredocs += heredoc_delimiters(parts[-1])
         # Bash reads here-doc bodies after the whole command line, in the order they were opened.
         for delimiter, strip_tabs in heredocs:
-            i = _read_heredoc(path, first_line, lines, i, start, delimiter, strip_tabs, parts)
+            i = _read_heredoc(path, first_line, lines, i, start, delimiter, strip_tabs, parts, prompt)
         i += 1
         commands.append(
             Command(
@@ -60,12 +65,24 @@ def split_console(path: Path, first_line: int, lines: list[str]) -> list[Command
                 output_start=first_line + i,
             )
         )
-    if not commands:
-        raise MalformedBlock(f"{path}:{first_line}: console block has no '$ ' command line")
     for command in commands:
         while command.expected and not command.expected[-1].strip():
             command.expected.pop()
+        _check_wildcards(path, command)
     return commands
+
+
+def _check_wildcards(path: Path, command: Command) -> None:
+    """A ' (re)' line that is no regular expression is named here, not in the middle of a run."""
+    for offset, line in enumerate(command.expected):
+        if line.rstrip().endswith(REGEX_MARK):
+            try:
+                re.compile(line.rstrip()[: -len(REGEX_MARK)])
+            except re.error as error:
+                raise MalformedBlock(
+                    f"{path}:{command.output_start + offset}: output line ending in '{REGEX_MARK}' is not a "
+                    f"regular expression ({error}); fix it, or escape it to match literally"
+                ) from None
 
 
 def _read_heredoc(
@@ -77,17 +94,30 @@ def _read_heredoc(
     delimiter: str,
     strip_tabs: bool,
     parts: list[str],
+    prompt: re.Pattern[str],
 ) -> int:
-    """Append one here-doc's body and terminator (after lines[i]) to parts; the index of its terminator."""
-    how = f"write the body as bash shows it, each line prefixed by '{HEREDOC_PROMPT}', ending with '> {delimiter}'"
+    """Append one here-doc's body and terminator (after lines[i]) to parts; the index of its terminator.
+
+    The body is written either as bash shows it, each line after its '> ' prompt, or
+    as the reader types it, bare. The first body line decides which; a bare body
+    must end at its delimiter line before the next prompt."""
+    prefixed = i + 1 < len(lines) and _prefixed(lines[i + 1])
+    how = (
+        f"write every body line after '{HEREDOC_PROMPT}', as bash shows it, ending with '> {delimiter}'"
+        if prefixed
+        else f"end the body with a line of just {delimiter}"
+    )
     while True:
         i += 1
-        if i >= len(lines):
+        if i >= len(lines) or (not prefixed and prompt.match(lines[i])):
             raise MalformedBlock(
-                f"{path}:{first_line + start}: here-doc <<{delimiter} is never ended before the block ends; {how}"
+                f"{path}:{first_line + start}: here-doc <<{delimiter} is never ended before the "
+                f"{'block ends' if i >= len(lines) else 'next prompt'}; {how}"
             )
         line = lines[i]
-        if line.startswith(HEREDOC_PROMPT):
+        if not prefixed:
+            text = line
+        elif line.startswith(HEREDOC_PROMPT):
             text = line[len(HEREDOC_PROMPT) :]
         elif line == HEREDOC_PROMPT.rstrip():  # an empty body line, its trailing space trimmed by an editor
             text = ""
@@ -96,6 +126,10 @@ def _read_heredoc(
         parts.append(text)
         if (text.lstrip("\t") if strip_tabs else text) == delimiter:
             return i
+
+
+def _prefixed(line: str) -> bool:
+    return line.startswith(HEREDOC_PROMPT) or line == HEREDOC_PROMPT.rstrip()
 
 
 def heredoc_delimiters(line: str) -> list[tuple[str, bool]]:

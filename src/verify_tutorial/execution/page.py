@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Protocol
 
 from ..checking.match import matches, unified_diff
 from ..checking.normalize import Rule, clean
-from ..document.model import Block, Command
+from ..document.model import Block, Command, ShellStart
 from ..reporting.results import Result, Status
 from .accounts import Account, is_someone_else
 from .shell import Outcome, PageShell
@@ -35,6 +36,8 @@ class StepFailed(Exception):
         self.report = report
         self.collision = collision  # "container name dp", when the engine refused a taken name
 
+
+NO_START = ShellStart()  # shells start in the page's copy, with nothing added
 
 # The caller's settings that would change what commands do or print.
 UNSET = ("CDPATH", "PYTHONPATH", "LANGUAGE", "ENV", "BASH_ENV", "PROMPT_COMMAND", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
@@ -75,6 +78,7 @@ class PageRun:
         accounts: dict[str, Account] | None = None,
         account_env: AccountEnv = lambda home, env: {},
         reader_env: dict[str, str] | None = None,
+        start: ShellStart = NO_START,
     ):
         self.display = display
         self.wants_terminal = wants_terminal
@@ -86,11 +90,12 @@ class PageRun:
         # What another account's shell starts from: a login's environment, not ours.
         self.reader_env = env if reader_env is None else reader_env
         self.account_env = account_env
+        self.start = start  # the page's defaults for how its shells start: variables, folder
         # Role -> account, the first the default; none configured: one role, the verifier's own user.
         self.accounts: dict[str, Account | None] = dict(accounts) if accounts else {"": None}
         self._places: dict[str, tuple[Path, dict[str, str], Account | None]] = {}
         self._shells: dict[tuple[str, str], PageShell] = {}
-        self.failed_at: str | None = None
+        self.failed_at: str | None = None  # the page's first failure, file:line
         self.services: list[Stoppable] = []  # started for this page, stopped by close()
         # Where a page's hidden steps hand files from one role to another, as a reader
         # copies them from one machine to the other ($VERIFY_SHARED_DIR).
@@ -137,6 +142,7 @@ class PageRun:
                 other.give(base)  # all made here, before any of its commands ran
             if self.shared is not None:
                 env["VERIFY_SHARED_DIR"] = str(self.shared)
+            env.update(self.start.env)
             self._places[role] = (workdir, env, account)
         return self._places[role]
 
@@ -144,10 +150,21 @@ class PageRun:
         role = next(iter(self.accounts)) if role is None else role
         if (session, role) not in self._shells:
             workdir, env, account = self._place(role)
+            if self.start.cwd:
+                workdir = self._start_folder(workdir, self.start.cwd)
             # In the verifier's own folder, never in one an account could have put a link in.
             state = self.tmp / (f".shell-{role}-{session}" if role else f".shell-{session}")
             self._shells[(session, role)] = PageShell(workdir, state, env, account)
         return self._shells[(session, role)]
+
+    def _start_folder(self, workdir: Path, cwd: str) -> Path:
+        folder = workdir / cwd
+        if not folder.is_dir():
+            result = Result(self.display, 0, f"cd {cwd}", Status.FAILED, f"cwd={cwd}: no such folder")
+            raise StepFailed(
+                result, f"{self.display}: cwd={cwd}: no such folder in the page's copy of the project; fix cwd"
+            )
+        return folder
 
     def run_step(
         self,
@@ -156,13 +173,16 @@ class PageRun:
         timeout: float,
         accept: bool = False,
         on_output: Callable[[str], None] | None = None,
+        earlier: str | None = None,
+        keep_going: bool = False,
     ) -> Result:
-        """Run one command of a block (with the block's hidden setup before its first)."""
-        where = f"{self.display}:{command.line}"
+        """Run one command of a block (with the block's hidden setup before its first).
+
+        `earlier`: the page's first failure, when this command runs after it (keep going)."""
         shell = self.shell(block.options.session, self.role(command, block))
         hidden_time = 0.0
         if command is block.commands[0]:
-            for hidden in block.options.setup:
+            for hidden in _setting(block.options.env) + block.options.setup:
                 hidden_time += self._hidden(shell, hidden, timeout, command.line, "setup")
         outcome = shell.run(
             command.text,
@@ -184,6 +204,7 @@ class PageRun:
             actual=actual,
             role=self.role(command, block),
             user=(shell.account or Account.current()).describe(),
+            after_failure=earlier or "",
         )
         problem = self._problem(block, command, outcome, actual, self.rules)
         if problem == "output" and accept:
@@ -194,14 +215,23 @@ class PageRun:
             return result
         result.status = Status.FAILED
         result.reason = self._reason(problem, outcome, block, timeout)
-        self.failed_at = where
-        # The block ends here: its teardown still runs, and cannot hide this failure.
-        with contextlib.suppress(StepFailed):
-            result.hidden_duration += self._teardown(shell, block, timeout, command.line)
-        raise StepFailed(result, self._report(where, command, result, self.rules), self.collision(outcome.output))
+        if command is block.commands[-1] or not keep_going:
+            # The block ends here: its teardown still runs, and cannot hide this failure.
+            with contextlib.suppress(StepFailed):
+                result.hidden_duration += self._teardown(shell, block, timeout, command.line)
+        raise self.failure(command, result, self.collision(outcome.output))
+
+    def failure(self, command: Command, result: Result, collision: str | None = None) -> StepFailed:
+        """A failed command, reported; the page's first failure is remembered."""
+        where = f"{self.display}:{command.line}"
+        self.failed_at = self.failed_at or where
+        if result.after_failure:
+            result.reason += f" (after an earlier failure on this page, at {result.after_failure})"
+        return StepFailed(result, self._report(where, command, result, self.rules), collision)
 
     def _teardown(self, shell: PageShell, block: Block, timeout: float, line: int) -> float:
-        return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in block.options.teardown)
+        steps = block.options.teardown + _restoring(block.options.env)
+        return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in steps)
 
     def close(self) -> None:
         """End the page's shells (and whatever they left running) and its services, then
@@ -219,7 +249,7 @@ class PageRun:
         if outcome.status != 0:
             where = f"{self.display}:{line}"
             result = Result(self.display, line, text, Status.FAILED, f"hidden {kind} failed")
-            self.failed_at = where
+            self.failed_at = self.failed_at or where
             raise StepFailed(
                 result,
                 f"{where}: hidden {kind} step failed (exit {outcome.status}): {text}\n{outcome.output}",
@@ -261,3 +291,19 @@ class PageRun:
         if result.expected != result.actual:
             lines.append(unified_diff(result.expected, result.actual, where, rules))
         return "\n".join(lines)
+
+
+# A block's env= holds for its commands: each variable saved, set and exported before
+# the first, and put back as it was (unset, or its old value and attributes) after the last.
+def _setting(env: dict[str, str]) -> list[str]:
+    return [
+        f"__verify_saved_{name}=$(declare -p {name} 2>/dev/null); export {name}={shlex.quote(value)}"
+        for name, value in env.items()
+    ]
+
+
+def _restoring(env: dict[str, str]) -> list[str]:
+    return [
+        f'unset {name}; [ -z "$__verify_saved_{name}" ] || eval "$__verify_saved_{name}"; unset __verify_saved_{name}'
+        for name in env
+    ]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import make_fence_rule
+from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -28,8 +29,8 @@ from mdit_py_plugins.myst_blocks import myst_block_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 
 from ..document.console import split_console
-from ..document.model import Block, Dialect
-from ..document.options import MARKER, parse_options
+from ..document.model import Block, Dialect, Options, ShellStart
+from ..document.options import MARKER, page_comment_words, page_defaults, parse_options
 from ..errors import MalformedBlock, UnknownOption
 
 CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode"})
@@ -69,19 +70,36 @@ def parser() -> MarkdownIt:
 
 def collect_myst(path: Path, name: Path, text: str, dialect: Dialect) -> list[Block]:
     """Every console block of one MyST page, in source order."""
-    return list(_collect(path, name, text, 0, LINE_BREAK.split(text), dialect))
+    tokens = parser().parse(text)
+    page_words = page_comment_words(name, [c for token in tokens for c in _comment_lines(token, 0)])
+    base, start = page_defaults(
+        [("the configuration's [defaults]", list(dialect.defaults)), *page_words], dialect.requirements
+    )
+    return list(_collect(path, name, text, 0, LINE_BREAK.split(text), dialect, (base, start), tokens))
+
+
+def _comment_lines(token: Token, offset: int) -> list[tuple[int, str]]:
+    """A '%' comment token's lines with their 1-based line numbers (one token can span several lines)."""
+    if token.type != "myst_line_comment" or token.map is None:
+        return []
+    first = offset + token.map[0] + 1
+    return [(first + i, line) for i, line in enumerate(_lines(token.content))]
 
 
 def _collect(
-    path: Path, name: Path, text: str, offset: int, source_lines: list[str], dialect: Dialect
+    path: Path,
+    name: Path,
+    text: str,
+    offset: int,
+    source_lines: list[str],
+    dialect: Dialect,
+    defaults: tuple[Options, ShellStart],
+    tokens: list[Token] | None = None,
 ) -> Iterator[Block]:
     comments: list[tuple[int, str]] = []
-    for token in parser().parse(text):
+    for token in parser().parse(text) if tokens is None else tokens:
         if token.type == "myst_line_comment" and token.map is not None:
-            first = offset + token.map[0] + 1
-            # One token can span several consecutive '%' lines.
-            for i, line in enumerate(_lines(token.content)):
-                comments.append((first + i, line))
+            comments += _comment_lines(token, offset)
             continue
         if token.type not in ("fence", "colon_fence") or token.map is None:
             _no_pending_options(name, comments)
@@ -102,14 +120,15 @@ def _collect(
             yield Block(
                 path=path,
                 line=offset + token.map[0] + 1,
-                commands=split_console(name, first, lines),
-                options=parse_options(name, comments, dialect.requirements),
+                commands=split_console(name, first, lines, dialect.prompt),
+                options=parse_options(name, comments, dialect.requirements, defaults[0]),
                 indent=_prefix_of(source_lines, first - 1, lines[0] if lines else ""),
+                start=defaults[1],
             )
         elif directive and directive not in CODE_DIRECTIVES | OPAQUE_DIRECTIVES:
             skipped = _skip_directive_options(body)
             nested = "\n" * skipped + "\n".join(body[skipped:]) + "\n"
-            yield from _collect(path, name, nested, body_start, source_lines, dialect)
+            yield from _collect(path, name, nested, body_start, source_lines, dialect, defaults)
         else:
             _no_pending_options(name, comments)
         comments = []

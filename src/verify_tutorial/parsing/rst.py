@@ -5,6 +5,9 @@
 
        $ nvidia-smi --query-gpu=name --format=csv,noheader
 
+A page's own defaults for all its blocks: a `.. verify-page: pty timeout=60`
+comment anywhere on it.
+
 docutils finds the `code-block` (or `code`, `sourcecode`) directives, wherever
 they nest (lists, admonitions), and tells each its exact content lines. The
 verify options are the comment lines right above the directive, as in MyST.
@@ -24,7 +27,7 @@ from docutils.parsers.rst import Directive, directives
 
 from ..document.console import split_console
 from ..document.model import Block, Dialect
-from ..document.options import MARKER, parse_options
+from ..document.options import MARKER, PAGE_MARKER, page_comment_words, page_defaults, parse_options
 
 CODE_DIRECTIVES = ("code-block", "code", "sourcecode")
 # Sphinx's options for those; their values do not matter here, only that they parse.
@@ -41,6 +44,11 @@ class _Found:
 
 def collect_rst(path: Path, name: Path, text: str, dialect: Dialect) -> list[Block]:
     source_lines = text.splitlines()
+    page_lines = [(i + 1, line.strip()[3:]) for i, line in enumerate(source_lines) if _is_page_comment(line)]
+    base, start = page_defaults(
+        [("the configuration's [defaults]", list(dialect.defaults)), *page_comment_words(name, page_lines)],
+        dialect.requirements,
+    )
     blocks = []
     for found in _code_directives(text):
         if found.language not in dialect.console_languages:
@@ -51,9 +59,10 @@ def collect_rst(path: Path, name: Path, text: str, dialect: Dialect) -> list[Blo
             Block(
                 path=path,
                 line=found.line,
-                commands=split_console(name, found.first, found.content),
-                options=parse_options(name, _options_above(source_lines, found.line), dialect.requirements),
+                commands=split_console(name, found.first, found.content, dialect.prompt),
+                options=parse_options(name, _options_above(source_lines, found.line), dialect.requirements, base),
                 indent=indent,
+                start=start,
             )
         )
     return blocks
@@ -93,6 +102,11 @@ def _code_directives(text: str) -> list[_Found]:
             else:
                 registry[name] = previous
     return found
+
+
+def _is_page_comment(line: str) -> bool:
+    """A `.. verify-page: ...` comment: the page's defaults, wherever it stands."""
+    return line.strip().startswith(f".. {PAGE_MARKER}")
 
 
 def _options_above(source_lines: list[str], directive_line: int) -> list[tuple[int, str]]:

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from ..checking.match import matches
+from ..checking.match import matches, wildcard
 from ..checking.normalize import Rule
-from ..document.console import ELLIPSIS, PROMPT
+from ..document.console import ELLIPSIS
 from ..document.model import PLAIN, Block, Command, Dialect
 from ..errors import MalformedBlock, UnsafeAccept
 from ..parsing.pages import collect_page
@@ -65,6 +65,12 @@ def rewrite(
         _write(path, new)
         written.append(Written(path, hashlib.sha256(new).hexdigest()))
     return written
+
+
+def check(change: Change, dialect: Dialect = PLAIN, rules: tuple[Rule, ...] = ()) -> None:
+    """Raise UnsafeAccept now if this one command's output could not be written into
+    its page, so the command counts as failed while it is reported, not after."""
+    _plan(change[0].path, [change], dialect, rules)
 
 
 def accepted_output(expected: list[str], actual: list[str], rules: tuple[Rule, ...] = ()) -> list[str]:
@@ -140,7 +146,7 @@ def _plan(path: Path, changes: list[Change], dialect: Dialect, rules: tuple[Rule
             continue
         replacement = _accepted(command.expected, actual, rules)
         for number, (line, real) in enumerate(replacement, start=1):
-            problem = _unsafe(line) if real else None
+            problem = _unsafe(line, dialect) if real else None
             if problem:
                 raise UnsafeAccept(
                     f"{block.name}:{command.line}: output line {number} {problem}: {line!r}; "
@@ -156,7 +162,7 @@ def _plan(path: Path, changes: list[Change], dialect: Dialect, rules: tuple[Rule
     return old, new
 
 
-def _unsafe(line: str) -> str | None:
+def _unsafe(line: str, dialect: Dialect) -> str | None:
     """Why a real output line would change the page's structure, or None."""
     if "\n" in line or "\r" in line:
         return "holds a line break"
@@ -164,12 +170,14 @@ def _unsafe(line: str) -> str | None:
         line.encode()
     except UnicodeEncodeError:
         return "is not text that UTF-8 can hold"
-    if PROMPT.match(line):
-        return "would read as a '$ ' command"
+    if dialect.prompt.match(line):
+        return "would read as a command after a prompt"
     if FENCE_LINE.match(line):
         return "would close the fence"
     if line.strip() == ELLIPSIS:
         return "would read as a '...' wildcard"
+    if wildcard(line) is not None:
+        return "would read as a wildcard, by its ending"
     return None
 
 
