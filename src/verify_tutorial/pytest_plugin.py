@@ -10,6 +10,7 @@ already built, so no option is parsed twice and no page read twice.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import time
 from collections.abc import Generator, Iterator
@@ -74,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
     given = [p for p in config.pluginmanager.get_plugins() if isinstance(p, Verifier)]
     if given:  # the CLI's, preflight done
         config.stash[_STATE] = RunState(config, given[0])
+        if config.inipath == Path(os.devnull):  # the CLI's stand-in for "no pytest settings": not worth a line
+            config._inipath = None
         return
     chosen = config.getoption("verify_config")
     source = Path(chosen) if chosen else find_settings(config.rootpath)
@@ -107,6 +110,15 @@ def _no_stale_junit(config: pytest.Config, results_dir: Path) -> None:
     asked = config.getoption("xmlpath", None)
     if not asked or Path(asked).resolve() != ours.resolve():
         ours.unlink(missing_ok=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = _state(config)
+    if state is None:
+        return None
+    settings = state.verifier.settings
+    pages = settings.relative(settings.pages)
+    return f"verify-tutorial: {settings.relative(settings.source)}, pages in {pages}/, engine {settings.engine}"
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GuidePage | None:
@@ -198,7 +210,7 @@ class GuidePage(pytest.File):
         """One line per block: run, skipped and why, or not a session at all."""
         verifier = _required_state(self.config).verifier
         if not self.blocks:
-            yield f"{self.display()}  not run: the page cannot be read (see above)"
+            yield f"{self.display()}  not run: the error above"
         for block in self.blocks:
             where = f"{self.display()}:{block.line}"
             if not block.is_session:

@@ -3,11 +3,14 @@ read from it, the reference made from it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from verify_tutorial.checking.match import matches
 from verify_tutorial.config import KEYS, load, reference_markdown
 from verify_tutorial.errors import VerifyError
+from verify_tutorial.parsing.pages import collect_page
 from verify_tutorial.verifier import Verifier
 
 
@@ -109,3 +112,38 @@ def test_a_block_with_a_role_is_skipped_where_the_run_cannot_switch_to_its_accou
     )
     monkeypatch.setattr(Verifier, "switches_accounts", property(lambda self: True))
     assert verifier.skip_reason(block) is None
+
+
+def test_prompts_exclude_defaults_and_keep_going_are_checked_at_load(tmp_path):
+    bad = {
+        'prompts = ["("]': "prompts = ['(']: '(' is not a regular expression",
+        'prompts = ["(#) "]': "must match some text and hold no groups",
+        'exclude = ["/abs"]': "give a list of glob patterns relative to pages",
+        "keep_going = 1": "keep_going = 1: give true or false",
+        "[defaults]\ntimeout = 3": "the default timeout is default_timeout, a key of its own",
+        "[defaults]\nptty = true": "unknown key 'ptty'; did you mean pty?",
+        '[defaults]\ncwd = "/etc"': "cwd='/etc' must be a folder inside the project",
+    }
+    for text, message in bad.items():
+        with pytest.raises(VerifyError, match=re.escape(message)):
+            load(settings_file(tmp_path, text))
+
+
+def test_a_configured_root_prompt_and_the_default_host_prompt(tmp_path):
+    page = tmp_path / "docs" / "p.md"
+    page.parent.mkdir()
+    page.write_text("```console\nuser@box:~/src$ id -u\n0\n# whoami\nroot\n```\n")
+    plain = load(settings_file(tmp_path, ""))
+    (command,) = collect_page(page, dialect=plain.dialect)[0].commands
+    assert (command.text, command.expected) == ("id -u", ["0", "# whoami", "root"])
+    rooted = load(settings_file(tmp_path, 'prompts = ["\\\\$ ", "[\\\\w.-]+@[\\\\w.-]+:\\\\S*\\\\$ ", "# "]'))
+    first, second = collect_page(page, dialect=rooted.dialect)[0].commands
+    assert (first.text, first.expected, second.text, second.expected) == ("id -u", ["0"], "whoami", ["root"])
+
+
+def test_excluded_pages_are_never_read(tmp_path):
+    settings = load(settings_file(tmp_path, 'exclude = ["drafts/*"]'))
+    (settings.pages / "drafts" / "deep").mkdir(parents=True)
+    (settings.pages / "drafts" / "deep" / "x.md").write_text("not read")
+    (settings.pages / "kept.md").write_text("read")
+    assert [p.name for p in settings.all_pages()] == ["kept.md"]

@@ -2,8 +2,12 @@
 
 import re
 
+import pytest
+
 from verify_tutorial.checking.match import matches, unified_diff
 from verify_tutorial.checking.normalize import Rule, clean
+from verify_tutorial.errors import MalformedBlock
+from verify_tutorial.parsing.pages import collect_page
 from verify_tutorial.reporting.accept import accepted_output
 
 PAGE_IMAGES = [
@@ -92,3 +96,39 @@ def test_extra_rules_add_a_projects_own_normalizer():
     assert matches(["seed 42"], ["seed 7"], extra_rules=[seed])
     assert matches(["seed 42"], ["seed 7"], extra_rules=[Rule("seed", r"seed \d+", "seed <n>")])
     assert _changes(unified_diff(["seed 42", "a"], ["seed 7", "b"], "p", extra_rules=[seed])) == ["-a", "+b"]
+
+
+# Wildcards written into the page: prysk's (re) and (glob) lines, and '...' inside a line.
+WILDCARDS = [
+    (["took ... s"], ["took 1.25 s"], True),
+    (["took ... s"], ["took 1.25 min"], False),
+    (["Downloaded ... in ..."], ["Downloaded 3 packages in 0.4s"], True),
+    ([r"\d{4}-\d\d (re)"], ["2026-12"], True),
+    ([r"\d{4}-\d\d (re)"], ["2026-12 and more"], False),  # the whole line must match
+    (["report-*.txt (glob)"], ["report-2026.txt"], True),
+    (["report-?.txt (glob)"], ["report-12.txt"], False),
+    ([r"a\*b (glob)"], ["a*b"], True),
+    ([r"a\*b (glob)"], ["aXb"], False),
+    (["(re)"], ["(re)"], True),  # no space before it: a literal line
+]
+
+
+@pytest.mark.parametrize(("expected", "actual", "fits"), WILDCARDS)
+def test_wildcards_in_a_line(expected, actual, fits):
+    assert matches(expected, actual) is fits
+
+
+def test_a_wildcard_line_that_fails_shows_as_the_page_writes_it():
+    diff = unified_diff(["ok", r"\d+ files (re)"], ["ok", "many files"], "x.md:3")
+    assert "-\\d+ files (re)" in diff and "+many files" in diff and " ok" in diff
+
+
+def test_a_regex_line_that_is_no_regex_is_named_at_its_line(tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text("```console\n$ ls\nfine\n[unclosed (re)\n```\n")
+    with pytest.raises(MalformedBlock, match=r"^p\.md:4: output line ending in ' \(re\)' is not a regular expression"):
+        collect_page(page, "p.md")
+
+
+def test_accept_keeps_a_wildcard_that_still_fits():
+    assert accepted_output(["took ... s", "old"], ["took 3 s", "new"]) == ["took ... s", "new"]

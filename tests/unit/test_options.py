@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from verify_tutorial.document.options import parse_options
+from verify_tutorial.document.options import page_defaults, parse_options
 from verify_tutorial.errors import UnknownOption
 
 
@@ -41,3 +41,36 @@ def test_a_cpu_only_block_runs_on_cpu_and_is_skipped_on_gpu():
     options = Options(requires=frozenset({"cpu"}))
     assert skip_reason(options, {"cpu"}, targets=targets) is None
     assert skip_reason(options, {"gpu"}, targets=targets) == "shows a machine without a GPU (--target cpu)"
+
+
+def test_pty_can_be_turned_off_and_takes_only_a_truth_value():
+    assert options("pty").pty and not options("pty=false").pty and options("pty=yes").pty
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:4: pty='maybe': write pty, pty=true or pty=false"):
+        options("pty=maybe")
+
+
+def test_env_is_name_equals_value_and_repeatable():
+    assert options("env=A=1 env=B=two=2").env == {"A": "1", "B": "two=2"}
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:4: env='1A=x' is not NAME=VALUE"):
+        options("env=1A=x")
+
+
+def test_cwd_belongs_to_a_page_not_a_block():
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:4: cwd= is a page or project default"):
+        options("cwd=src")
+
+
+def test_a_misspelt_option_gets_the_closest_known_one():
+    with pytest.raises(UnknownOption, match=r"unknown verify option 'timout'; did you mean timeout\?"):
+        options("timout=3")
+
+
+def test_a_block_starts_from_the_page_defaults_and_overrides_them():
+    base, start = page_defaults(
+        [("conf", ["pty", "timeout=9", "env=A=project"]), ("docs/x.md:1", ["env=A=page", "cwd=work", "pty=false"])]
+    )
+    assert (base.pty, base.timeout, start.env, start.cwd) == (False, 9.0, (("A", "page"),), "work")
+    block = parse_options(Path("docs/x.md"), [(4, " verify: pty timeout=2")], base=base)
+    assert (block.pty, block.timeout) == (True, 2.0)
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:1: cwd='\.\./up' must be a folder inside the project"):
+        page_defaults([("docs/x.md:1", ["cwd=../up"])])

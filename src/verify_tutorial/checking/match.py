@@ -104,6 +104,11 @@ def _fits(raw: str, normalized: str, actual: list[str], got: list[str]) -> Fits:
     if pattern is not None:
         return lambda j: pattern.fullmatch(actual[j].rstrip()) is not None
     if ELLIPSIS in normalized:
-        pieces = re.compile(".*?".join(map(re.escape, normalized.split(ELLIPSIS))))
-        return lambda j: pieces.fullmatch(got[j]) is not None or same(normalized, got[j])
+        # Both as written and normalized: normalizing may rewrite what the '...' stands for.
+        written, typed = _pieces(raw.rstrip()), _pieces(normalized)
+        return lambda j: bool(written.fullmatch(actual[j].rstrip()) or typed.fullmatch(got[j]))
     return lambda j: same(normalized, got[j])
+
+
+def _pieces(line: str) -> re.Pattern[str]:
+    return re.compile(".*?".join(map(re.escape, line.split(ELLIPSIS))))

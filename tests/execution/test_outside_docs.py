@@ -1,0 +1,162 @@
+"""Docs written by another project, in the styles real docs use, verified with a
+three-line configuration and no engine: one run lists every failure of every page,
+leaves prompt-less blocks alone, and the CLI and plain pytest agree on every count.
+
+The pages are tests/fixtures/outside/docs; each failure there is on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from verify_tutorial import errors
+
+# The failures the pages hold, each by its message (the page's own line numbers).
+KNOWN_FAILURES = [
+    "docs/broken.md:4: console block output comes before its first prompt",
+    "docs/cli.md:43: output differs from the page\n",
+    "docs/reference.rst:23: exit status 2, expected 0",
+]
+CRLF_PAGE = '# Saved on Windows\r\n\r\n```console\r\n$ printf "a\\nb\\n"\r\na\r\nb\r\n```\r\n'
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    project = tmp_path / "outside"
+    shutil.copytree(FIXTURES / "outside", project)
+    (project / "docs" / "crlf.md").write_bytes(CRLF_PAGE.encode())  # a page saved with CRLF line ends
+    return project
+
+
+def run(folder: Path, *args: str, tool: str = "verify_tutorial") -> subprocess.CompletedProcess[str]:
+    """The CLI (`python -m verify_tutorial`) or plain pytest, with no engine to be had."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    env["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
+    prefix = ["-m", "pytest", "-p", "no:cacheprovider"] if tool == "pytest" else ["-m", tool]
+    return subprocess.run([sys.executable, *prefix, *args], cwd=folder, capture_output=True, text=True, env=env)
+
+
+def summary(stdout: str) -> tuple[int, int, int]:
+    found = re.search(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", stdout, re.M)
+    assert found, stdout
+    return int(found[1]), int(found[2]), int(found[3])
+
+
+def pytest_counts(stdout: str) -> dict[str, int]:
+    last = stdout.strip().splitlines()[-1]
+    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|skipped)", last)}
+
+
+def test_one_run_lists_every_failure_of_every_page(outside):
+    result = run(outside, "--keep-going")
+    out = result.stdout + result.stderr
+    assert result.returncode == errors.MalformedBlock.exit_code, out  # a malformed page says so, whatever else
+    for failure in KNOWN_FAILURES:
+        assert failure in out
+    assert summary(result.stdout) == (11, 3, 0)
+    assert pytest_counts(result.stdout) == {"failed": 3, "passed": 11}
+
+
+def test_prompt_less_blocks_are_left_alone(outside):
+    out = run(outside).stdout
+    assert "docs/cli.md:14  not a console session (no prompt): not run" in out
+    assert "docs/reference.rst:15  not a console session (no prompt): not run" in out
+
+
+def test_after_a_failure_the_rest_of_the_page_runs_marked_as_after_it(outside):
+    page = outside / "docs" / "cli.md"
+    page.write_text(page.read_text().replace("$ wc -l < notes.txt\n2\n", "$ wc -l < notes.txt\n5\n"))
+    result = run(outside, "--keep-going", "docs/cli.md")
+    assert "docs/cli.md:25: output differs from the page\n" in result.stdout
+    assert "docs/cli.md:43: output differs from the page (after an earlier failure on this page, at docs/cli.md:25)" in (
+        result.stdout
+    )
+    document = json.loads((outside / "build" / "verify" / "results.json").read_text())
+    after = {e["line"]: e.get("after_failure") for e in document["commands"]}
+    assert after[25] is None and after[32] == after[43] == after[56] == "docs/cli.md:25"
+
+
+def test_without_keep_going_the_rest_of_a_page_is_skipped_saying_why(outside):
+    result = run(outside, "docs/cli.md")
+    assert result.returncode == 1
+    assert "docs/cli.md:45: not run: docs/cli.md:43 failed earlier on this page" in result.stdout
+    assert summary(result.stdout) == (6, 1, 3)
+
+
+def test_plain_pytest_counts_as_the_cli_does_and_runs_the_projects_own_tests(outside):
+    (outside / "test_own.py").write_text("def test_the_projects_own():\n    assert True\n")
+    cli = run(outside, "--keep-going", "docs")
+    (outside / "build" / "verify" / "junit.xml").write_text("<old/>")
+    plain = run(outside, "--verify-keep-going", ".", tool="pytest")
+    assert summary(plain.stdout) == summary(cli.stdout) == (11, 3, 0)
+    assert pytest_counts(plain.stdout) == {"failed": 3, "passed": 12}  # ours, and the project's own test
+    assert "test_own.py ." in plain.stdout
+    assert not (outside / "build" / "verify" / "junit.xml").exists()  # not this run's, so not left behind
+
+
+def test_the_header_names_the_verifier_settings_not_a_stand_in(outside):
+    out = run(outside, "docs/crlf.md").stdout
+    assert "verify-tutorial: pyproject.toml, pages in docs/, engine none" in out
+    assert "configfile:" not in out and "/dev/null" not in out
+
+
+@pytest.mark.parametrize("tool", ["verify_tutorial", "pytest"])
+def test_a_misspelt_key_is_refused_by_name(outside, tool):
+    config = outside / "pyproject.toml"
+    config.write_text(config.read_text() + "defualt_timeout = 1\n")
+    result = run(outside, *(["docs"] if tool == "pytest" else []), tool=tool)
+    message = [line for line in (result.stdout + result.stderr).splitlines() if "defualt_timeout" in line]
+    assert result.returncode != 0
+    assert len(message) == 1 and "did you mean default_timeout?" in message[0]
+
+
+@pytest.mark.parametrize("tool", ["verify_tutorial", "pytest"])
+def test_a_missing_pages_folder_is_one_line(outside, tool):
+    config = outside / "pyproject.toml"
+    config.write_text(config.read_text().replace('pages = "docs"', 'pages = "doc"'))
+    result = run(outside, tool=tool)
+    out = result.stdout + result.stderr
+    assert result.returncode not in (0, 5), out
+    assert re.search(r"no pages at \S+/doc; check 'pages' in \S+pyproject\.toml", out), out
+
+
+def test_accept_refusal_counts_the_same_for_pytest_and_the_verifier(outside):
+    page = outside / "docs" / "fence.md"
+    page.write_text("```console\n$ printf 'one\\n```\\n'\none\n```\n")
+    result = run(outside, "--accept", "docs/fence.md")
+    assert "output line 2 would close the fence" in result.stdout
+    assert summary(result.stdout) == (0, 1, 0)
+    assert pytest_counts(result.stdout) == {"failed": 1}
+    assert page.read_text() == "```console\n$ printf 'one\\n```\\n'\none\n```\n"
+
+
+def test_defaults_from_the_project_the_page_and_the_block(outside):
+    config = outside / "pyproject.toml"
+    config.write_text(
+        config.read_text()
+        + 'exclude = ["broken.md", "cli.md", "reference.rst", "crlf.md"]\n'
+        + "[tool.verify-tutorial.defaults]\npty = true\ncwd = \"work\"\nenv = { COLOR = \"blue\" }\n"
+    )
+    (outside / "work").mkdir()
+    (outside / "work" / "data.txt").write_text("x\n")
+    (outside / "docs" / "defaults.md").write_text(
+        "% verify-page: env=SIZE=large\n\n"
+        "```console\n$ tty\n/dev/pts/\\d+ (re)\n$ test -t 0 && echo terminal\nterminal\n$ ls\ndata.txt\n$ echo \"$COLOR $SIZE\"\nblue large\n```\n\n"
+        "% verify: pty=false env=COLOR=red\n"
+        "```console\n$ test -t 0 || echo 'no terminal'\nno terminal\n$ echo \"$COLOR\"\nred\n```\n\n"
+        "```console\n$ echo \"$COLOR\"\nblue\n```\n"
+    )
+    # Each page works in a copy of the whole folder, so cwd = "work" is there.
+    config.write_text(config.read_text().replace('pages = "docs"', 'pages = "docs"\nproject = "."'))
+    result = run(outside)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary(result.stdout) == (7, 0, 0)
