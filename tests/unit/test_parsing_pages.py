@@ -1,8 +1,7 @@
 """Reading a page never loses a byte or a line: unclosed fences, non-UTF-8 pages, here-docs, line breaks."""
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 import pytest
 
