@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -23,15 +22,12 @@ from _pytest._code.code import TerminalRepr
 from .config import RUN_OPTIONS, load
 from .config import find as find_settings
 from .document.model import Block, Command
-from .errors import EngineLost, MalformedBlock, NameTaken, UnsafeAccept, VerifyError
+from .errors import EngineLost, MalformedBlock, VerifyError
 from .execution.page import PageRun, StepFailed
 from .interrupts import InterruptPolicy
 from .parsing.pages import PAGE_SUFFIXES
-from .reporting import accept
-from .reporting.results import Result, Status, overhead_line, summary_line
+from .reporting.results import Status, overhead_line, summary_line
 from .verifier import Verifier, keep_going
-
-STREAM_AFTER = 3.0  # seconds; shorter commands print nothing while they run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -185,6 +181,7 @@ def _required_state(config: pytest.Config) -> RunState:
 class GuidePage(pytest.File):
     blocks: list[Block]
     page_run: PageRun
+    broken = False  # the page cannot be read, or holds a malformed block
 
     def collect(self) -> Iterator[CommandItem | BrokenPage]:
         state = _required_state(self.config)
@@ -196,7 +193,7 @@ class GuidePage(pytest.File):
             if self.path.resolve() not in state.verifier.said_broken:
                 state.say(f"verify-tutorial: {error}; its blocks are not run, the other pages' are")
             state.verifier.exit_status = state.verifier.exit_status or error.exit_code
-            self.blocks = []
+            self.blocks, self.broken = [], True
             yield BrokenPage.from_parent(self, name="the page itself", error=error)
             return
         for block in self.blocks:
@@ -206,18 +203,9 @@ class GuidePage(pytest.File):
                     self, name=f"{command.line}: $ {first_line}", block=block, command=command
                 )
 
-    def inventory(self) -> Iterator[str]:
-        """One line per block: run, skipped and why, or not a session at all."""
+    def inventory(self) -> list[str]:
         verifier = _required_state(self.config).verifier
-        if not self.blocks:
-            yield f"{self.display()}  not run: the error above"
-        for block in self.blocks:
-            where = f"{self.display()}:{block.line}"
-            if not block.is_session:
-                yield f"{where}  not a console session (no prompt): not run"
-                continue
-            reason = verifier.skip_reason(block)
-            yield f"{where}  {len(block.commands)} command(s)  {f'skip: {reason}' if reason else 'run'}"
+        return verifier.inventory(self.display(), self.blocks if not self.broken else None)
 
     def setup(self) -> None:
         state = _required_state(self.config)
@@ -261,56 +249,17 @@ class CommandItem(pytest.Item):
 
     def runtest(self) -> None:
         state = _required_state(self.config)
-        verifier = state.verifier
-        run = self.page.page_run
-        earlier = run.failed_at
-        if earlier and not verifier.keep_going:
-            self.record(Status.SKIPPED, f"not run: {earlier} failed earlier on this page")
-            pytest.skip(f"not run: {earlier} failed earlier on this page")
-        timeout = self.block.options.timeout or verifier.settings.default_timeout
-        progress = _Progress(state, f"{run.display}:{self.command.line}")
         try:
-            result = run.run_step(
-                self.block, self.command, timeout, verifier.accept, progress.feed, earlier, verifier.keep_going
-            )
-            if result.status is Status.ACCEPTED:
-                self._check_acceptable(run, result)
+            result = state.verifier.run_command(self.page.page_run, self.block, self.command, state.say)
         except StepFailed as failure:
-            verifier.results.append(verifier.note_tools(failure.result, self.block))
-            self._explain(state, failure)
+            if failure.ends_run:
+                state.fail_run(failure.ends_run, self.session)
             raise
-        finally:
-            progress.done()
-        verifier.results.append(verifier.note_tools(result, self.block))
-        if result.status is Status.ACCEPTED:
-            verifier.accepted.append((self.block, self.command, result.actual))
-
-    def _check_acceptable(self, run: PageRun, result: Result) -> None:
-        """Output --accept cannot write fails now, so that pytest and the results agree."""
-        settings = _required_state(self.config).verifier.settings
-        try:
-            accept.check((self.block, self.command, result.actual), settings.dialect, settings.rules)
-        except UnsafeAccept as error:
-            result.status, result.reason = Status.FAILED, f"output differs from the page, and {error}"
-            raise run.failure(self.command, result) from None
-
-    def _explain(self, state: RunState, failure: StepFailed) -> None:
-        """A failure caused by the engine going away, or by a name someone else took
-        during the run, ends the run with its own status instead of a page of errors."""
-        where = f"{self.page.display()}:{self.command.line}"
-        if not state.verifier.engine.reachable():
-            lost = EngineLost(f"{where}: {state.verifier.engine.lost_words()}")
-            state.fail_run(lost, self.session)
-        elif failure.collision:
-            taken = NameTaken(
-                f"{where}: {failure.collision}, taken by something not of this run while it ran; "
-                "remove or rename it, then run again"
-            )
-            state.fail_run(taken, self.session)
+        if result.status is Status.SKIPPED:
+            pytest.skip(result.reason)
 
     def record(self, status: Status, reason: str) -> None:
-        result = Result(self.page.display(), self.command.line, self.command.text, status, reason)
-        _required_state(self.config).verifier.results.append(result)
+        _required_state(self.config).verifier.record(self.page.display(), self.command, status, reason)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, StepFailed):
@@ -329,11 +278,8 @@ class BrokenPage(pytest.Item):
         self.error = error
 
     def runtest(self) -> None:
-        state = _required_state(self.config)
-        where = state.verifier.settings.relative(self.path)
-        line = re.match(r"^.+?:(\d+): ", str(self.error))
-        reason = str(self.error)
-        state.verifier.results.append(Result(where, int(line[1]) if line else 0, "", Status.FAILED, reason))
+        verifier = _required_state(self.config).verifier
+        verifier.record_broken(verifier.settings.relative(self.path), self.error)
         raise self.error
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
@@ -356,32 +302,6 @@ def pytest_runtest_makereport(
     if isinstance(item, CommandItem) and report.skipped and isinstance(report.longrepr, tuple):
         report.longrepr = (item.page.display(), item.command.line, report.longrepr[2])
     return report
-
-
-class _Progress:
-    """Streams a long command's output to the terminal, once it has run a while."""
-
-    def __init__(self, state: RunState, where: str):
-        self.say = state.say
-        self.where = where
-        self.start = time.monotonic()
-        self.pending = ""
-        self.streaming = False
-
-    def feed(self, text: str) -> None:
-        self.pending += text
-        if not self.streaming and time.monotonic() - self.start < STREAM_AFTER:
-            return
-        if not self.streaming:
-            self.streaming = True
-            self.say(f"\n{self.where}: still running, output so far:")
-        *lines, self.pending = self.pending.split("\n")
-        for line in lines:
-            self.say(f"  | {line.rstrip()[:200]}")
-
-    def done(self) -> None:
-        if self.streaming:
-            self.say(f"{self.where}: finished after {time.monotonic() - self.start:.0f} s")
 
 
 def _say(config: pytest.Config, text: str) -> None:

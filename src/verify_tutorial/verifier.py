@@ -9,6 +9,7 @@ it from pytest's options. Either way the pytest layer only drives it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,14 +18,15 @@ from .config import Settings
 from .document.model import Block, Command, ShellStart
 from .engines import engine_for
 from .engines.base import Engine
-from .errors import MalformedBlock, NoBlocks, UnknownOption, UnsafeAccept, VerifyError
+from .errors import EngineLost, MalformedBlock, NameTaken, NoBlocks, UnknownOption, UnsafeAccept, VerifyError
 from .execution.accounts import accounts_for, is_someone_else, login_environment
 from .execution.answer import shell_answer
 from .execution.identity import RunIdentity
-from .execution.page import PageRun, shell_environment
+from .execution.page import PageRun, StepFailed, shell_environment
 from .parsing.pages import collect_page
 from .reporting import accept, results
-from .reporting.results import Result
+from .reporting.progress import Progress
+from .reporting.results import Result, Status
 from .requirements import capabilities, skip_reason
 
 Say = Callable[[str], None]
@@ -203,6 +205,77 @@ class Verifier:
         page_run.services = list(running)
         self.live.append(page_run)
         return page_run
+
+    def inventory(self, display: str, blocks: list[Block] | None) -> list[str]:
+        """One line per block of a page: run, skipped and why, or not a session at all."""
+        if blocks is None:
+            return [f"{display}  not run: the error above"]
+        lines = []
+        for block in blocks:
+            where = f"{display}:{block.line}"
+            if not block.is_session:
+                lines.append(f"{where}  not a console session (no prompt): not run")
+                continue
+            reason = self.skip_reason(block)
+            lines.append(f"{where}  {len(block.commands)} command(s)  {f'skip: {reason}' if reason else 'run'}")
+        return lines
+
+    def run_command(self, run: PageRun, block: Block, command: Command, say: Say) -> Result:
+        """Run one command of a page and record its result. A command after the page's
+        first failure is skipped, saying so, unless the run keeps going. Raises StepFailed
+        (recorded too) for a failure; its `ends_run` is set when the whole run must stop."""
+        earlier = run.failed_at
+        if earlier and not self.keep_going:
+            return self.record(run.display, command, Status.SKIPPED, f"not run: {earlier} failed earlier on this page")
+        timeout = block.options.timeout or self.settings.default_timeout
+        progress = Progress(say, f"{run.display}:{command.line}")
+        try:
+            result = run.run_step(block, command, timeout, self.accept, progress.feed, earlier, self.keep_going)
+            if result.status is Status.ACCEPTED:
+                self._check_acceptable(run, block, command, result)
+        except StepFailed as failure:
+            self.results.append(self.note_tools(failure.result, block))
+            failure.ends_run = self._ends_run(f"{run.display}:{command.line}", failure)
+            raise
+        finally:
+            progress.done()
+        self.results.append(self.note_tools(result, block))
+        if result.status is Status.ACCEPTED:
+            self.accepted.append((block, command, result.actual))
+        return result
+
+    def record(self, display: str, command: Command, status: Status, reason: str) -> Result:
+        """A command's result without running it: skipped, and why."""
+        result = Result(display, command.line, command.text, status, reason)
+        self.results.append(result)
+        return result
+
+    def record_broken(self, display: str, error: MalformedBlock) -> Result:
+        """A page that cannot be read or holds a malformed block: one failure, at its line."""
+        line = re.match(r"^.+?:(\d+): ", str(error))
+        result = Result(display, int(line[1]) if line else 0, "", Status.FAILED, str(error))
+        self.results.append(result)
+        return result
+
+    def _check_acceptable(self, run: PageRun, block: Block, command: Command, result: Result) -> None:
+        """Output --accept cannot write fails now, while it is reported, so every count agrees."""
+        try:
+            accept.check((block, command, result.actual), self.settings.dialect, self.settings.rules)
+        except UnsafeAccept as error:
+            result.status, result.reason = Status.FAILED, f"output differs from the page, and {error}"
+            raise run.failure(command, result) from None
+
+    def _ends_run(self, where: str, failure: StepFailed) -> VerifyError | None:
+        """A failure caused by the engine going away, or by a name someone else took
+        during the run, ends the run with its own status instead of a page of errors."""
+        if not self.engine.reachable():
+            return EngineLost(f"{where}: {self.engine.lost_words()}")
+        if failure.collision:
+            return NameTaken(
+                f"{where}: {failure.collision}, taken by something not of this run while it ran; "
+                "remove or rename it, then run again"
+            )
+        return None
 
     def end_page(self, page_run: PageRun) -> list[str]:
         """Remove what the run created so far, and the page's folder; returns what was

@@ -13,6 +13,7 @@ from typing import Protocol
 from ..checking.match import matches, unified_diff
 from ..checking.normalize import Rule, clean
 from ..document.model import Block, Command, ShellStart
+from ..errors import VerifyError
 from ..reporting.results import Result, Status
 from .accounts import Account, is_someone_else
 from .shell import Outcome, PageShell
@@ -35,6 +36,7 @@ class StepFailed(Exception):
         self.result = result
         self.report = report
         self.collision = collision  # "container name dp", when the engine refused a taken name
+        self.ends_run: VerifyError | None = None  # set where the failure stops the whole run
 
 
 NO_START = ShellStart()  # shells start in the page's copy, with nothing added
