@@ -16,14 +16,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
-
+from . import runner
 from .config import DEFAULT_FILE, RUN_OPTIONS, Settings, load
 from .errors import NoBlocks, NoSuchPage, VerifyError
 from .parsing.pages import PAGE_SUFFIXES, find_pages
 from .verifier import Verifier, keep_going
 
 EXIT_INTERRUPTED = 130
+# pytest's exit statuses, without importing it for a run that does not need it.
+OK, TESTS_FAILED, INTERRUPTED, NO_TESTS_COLLECTED = 0, 1, 2, 5
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 # The host's ways into pytest besides its settings file: set aside while we run.
 HOST_PYTEST_VARIABLES = (AUTOLOAD, "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
@@ -64,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         pages = chosen_pages(settings, pytest_args)
         writable_folder(settings.results_dir)
         broken = verifier.preflight(pages, say=lambda line: print(line, file=sys.stderr))
-        status = run_pytest(pytest_arguments(settings, pytest_args), verifier)
+        if runner.wanted(settings.engine, pytest_args):
+            status = runner.run_pages(verifier, pages, say=lambda line: print(line, flush=True))
+        else:
+            status = run_pytest(pytest_arguments(settings, pytest_args), verifier)
     except VerifyError as error:
         print(f"verify-tutorial: {error}", file=sys.stderr)
         return error.exit_code
@@ -72,11 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         verifier.close()  # the proxy stops and the engine lock is released, whatever happened
-    if status == pytest.ExitCode.INTERRUPTED:
+    if status in (INTERRUPTED, EXIT_INTERRUPTED):
         return EXIT_INTERRUPTED
-    if broken and status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+    if broken and status in (OK, TESTS_FAILED, NO_TESTS_COLLECTED):
         return broken[0].exit_code  # a malformed page says so, whatever else failed
-    if status == pytest.ExitCode.NO_TESTS_COLLECTED:  # say, -k chose no command
+    if status == NO_TESTS_COLLECTED:  # say, -k chose no command
         return NoBlocks.exit_code
     return int(status)
 
@@ -100,6 +104,8 @@ def default_settings_file() -> Path:
 def run_pytest(args: list[str], verifier: Verifier) -> int:
     """pytest with only our plugin: auto-loaded plugins (a reordering or parallel
     one would break the page's order-dependent shell) stay out."""
+    import pytest  # here: half a second to import, and a run without it never pays that
+
     saved = {name: os.environ.pop(name) for name in HOST_PYTEST_VARIABLES if name in os.environ}
     os.environ[AUTOLOAD] = "1"
     try:

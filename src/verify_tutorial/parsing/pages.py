@@ -7,18 +7,24 @@ page edited while a run goes on does not read as verified.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from ..document.model import PLAIN, Block, Dialect
 from ..errors import PageNotText
-from .myst import collect_myst
-from .rst import collect_rst
 
 Parser = Callable[[Path, Path, str, Dialect], list[Block]]
-# The page formats collected, by suffix: MyST Markdown and reStructuredText.
-PARSERS: dict[str, Parser] = {".md": collect_myst, ".rst": collect_rst}
+# The page formats collected, by suffix: MyST Markdown and reStructuredText, each
+# parser ("module:function") imported on first use: docutils costs a tenth of a second.
+PARSERS: dict[str, str] = {".md": ".myst:collect_myst", ".rst": ".rst:collect_rst"}
 PAGE_SUFFIXES = tuple(PARSERS)
+
+
+def parser_for(path: Path) -> Parser:
+    module, _, function = PARSERS.get(path.suffix, PARSERS[".md"]).partition(":")
+    parse: Parser = getattr(importlib.import_module(module, __package__), function)
+    return parse
 
 
 def find_pages(path: Path) -> list[Path]:
@@ -49,8 +55,7 @@ def collect_page(
             f"{name}: not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}, line {line}); save it as UTF-8"
         ) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark would hide a fence on the first line
-    parser = PARSERS.get(path.suffix, collect_myst)
-    blocks = parser(path, name, text, dialect)
+    blocks = parser_for(path)(path, name, text, dialect)
     digest = hashlib.sha256(data).hexdigest()
     for block in blocks:
         block.shown_as = str(name)
