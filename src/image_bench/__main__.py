@@ -25,7 +25,7 @@ from verify_tutorial.engines.docker.client import check_buildkit, connect
 from verify_tutorial.errors import VerifyError
 from verify_tutorial.verifier import Verifier
 
-from . import caches, gpu_image, shell_cost, store
+from . import caches, gpu_image, shell_cost, store, tool_cost
 from .errors import BenchError
 from .lock import lock_with
 from .overhead import verify_once
@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         found += gpu_image.checks(figures["gpu"]["image_check"])
     if "shell" in figures:  # the verifier's own cost per command, beside byexample's and prysk's
         found.append(Check(*shell_cost.claim(figures["shell"])))
+    if "tool" in figures:  # the whole verifier as an adopter runs it: start-up and per command
+        found += [Check(*claim) for claim in tool_cost.claims(figures["tool"])]
     figures["checks"] = [vars(c) for c in found]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
@@ -120,6 +122,7 @@ def measure(args: argparse.Namespace, docker: str, env: dict[str, str], engine) 
             say(f"  {runs[-1].wall_seconds:.1f} s wall, commands {runs[-1].commands_seconds:.1f} s")
         figures["verify"] = summarize_verify(runs[1:])
         figures["shell"] = shell_cost.measure(runs=args.runs, say=say)
+        figures["tool"] = tool_cost.measure(runs=args.runs, say=say)
     return figures
 
 

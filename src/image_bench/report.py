@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import median
 
-from . import shell_cost, store
+from . import shell_cost, store, tool_cost
 from .overhead import VerifyRun
 from .recipes import EXTRA_DEPENDENCY
 from .scenarios import SCENARIOS, RecipeRun
@@ -171,6 +171,8 @@ def table(figures: dict) -> str:
                      f"overhead {verify['overhead_share']:.1%}"))  # fmt: skip
     if figures.get("shell"):  # here the left column is the other tool's, named in the label
         rows += shell_cost.table_rows(figures["shell"])
+    if figures.get("tool"):
+        rows += tool_cost.table_rows(figures["tool"])
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}" for r in rows]
     lines.insert(1, "-" * len(lines[0]))

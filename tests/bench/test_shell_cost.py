@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from image_bench import shell_cost
+from image_bench import shell_cost, tool_cost
 from image_bench.errors import BenchError
 
 
@@ -92,3 +92,47 @@ def test_sizes_are_parsed_sorted_and_checked():
     assert shell_cost.parse_sizes("500,50") == (50, 500)
     with pytest.raises(argparse.ArgumentTypeError):
         shell_cost.parse_sizes("1,50")
+
+
+def _tool_figures(start_ups: dict[str, float], per_command: dict[str, float]) -> dict:
+    return {
+        "sizes": [500],
+        "runs": 3,
+        "start_up_limit_seconds": tool_cost.START_UP_LIMIT,
+        "tools": {
+            name: {"version": "x", "how": "y", "start_up_seconds": start_ups[name], "per_command_ms": {"500": cost}}
+            for name, cost in per_command.items()
+        },
+    }
+
+
+def test_the_whole_tool_claims_hold_only_within_the_limit_and_byexamples_cost():
+    fine = _tool_figures(
+        {"verify-tutorial": 0.3, "byexample": 0.5, "prysk": 0.25},
+        {"verify-tutorial": 0.7, "byexample": 0.8, "prysk": 0},
+    )
+    assert [held for _, held, _ in tool_cost.claims(fine)] == [True, True]
+    slow = _tool_figures(
+        {"verify-tutorial": 0.45, "byexample": 0.5, "prysk": 0.25},
+        {"verify-tutorial": 0.9, "byexample": 0.8, "prysk": 0},
+    )
+    (_, start_held, detail), (_, cost_held, _) = tool_cost.claims(slow)
+    assert not start_held and not cost_held
+    assert detail == "0.45 s; byexample 0.50 s, prysk 0.25 s"
+
+
+def test_the_whole_tool_rows_put_start_up_first_then_each_size():
+    rows = tool_cost.table_rows(
+        _tool_figures(
+            {"verify-tutorial": 0.3, "byexample": 0.6, "prysk": 0.3},
+            {"verify-tutorial": 0.5, "byexample": 1, "prysk": 0},
+        )
+    )
+    assert rows[0] == ("whole run, start-up: vs byexample", "0.60 s", "0.30 s", "0.50")
+    assert rows[2] == ("whole run per command, 500-command page: vs byexample", "1.00 ms", "0.500 ms", "0.50")
+
+
+def test_our_page_and_project_are_what_an_adopter_writes(tmp_path):
+    page = tool_cost.our_project(tmp_path / "p", shell_cost.commands(1))
+    assert page.read_text() == "```console\n$ echo line 1\nline 1\n```\n\n"
+    assert (tmp_path / "p" / "pyproject.toml").read_text().count("\n") == 3  # three lines of configuration
