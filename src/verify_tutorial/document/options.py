@@ -181,3 +181,12 @@ def _apply(options: Options, where: str, word: str, requirements: frozenset[str]
     close = difflib.get_close_matches(key, KEYS, n=1)
     guess = f"did you mean {close[0]}? " if close else ""
     raise UnknownOption(f"{where}: unknown verify option '{key}'; {guess}known: {', '.join(KEYS)}")
+
+
+def reference_markdown() -> str:
+    """The block options as a Markdown table, for the docs (made from HELP, so it cannot drift)."""
+    rows = ["| option | what it does |", "|---|---|"]
+    for key, text in HELP.items():
+        shown = "pty" if key == "pty" else f"{key}=..."
+        rows.append(f"| `{shown}` | {text.replace('|', chr(92) + '|')} |")
+    return "\n".join(rows)
