@@ -26,6 +26,7 @@ LAYERS = (
     "requirements",
     "config",
     "verifier",
+    "runner",
     "cli",
     "pytest_plugin",
     "__main__",
