@@ -11,12 +11,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, gone
 
 from verify_tutorial import errors
 
@@ -63,7 +65,17 @@ def test_one_run_lists_every_failure_of_every_page(outside):
     for failure in KNOWN_FAILURES:
         assert failure in out
     assert summary(result.stdout) == (11, 3, 0)
-    assert pytest_counts(result.stdout) == {"failed": 3, "passed": 11}
+
+
+def test_the_cli_counts_alike_whether_pytest_runs_the_pages_or_not(outside):
+    itself = run(outside, "--keep-going")  # no engine, no pytest option: the CLI runs the pages itself
+    through_pytest = run(outside, "--keep-going", "-ra")  # a pytest option: pytest runs them
+    assert "test session starts" not in itself.stdout and "test session starts" in through_pytest.stdout
+    assert itself.returncode == through_pytest.returncode == errors.MalformedBlock.exit_code
+    assert summary(itself.stdout) == summary(through_pytest.stdout) == (11, 3, 0)
+    assert pytest_counts(through_pytest.stdout) == {"failed": 3, "passed": 11}
+    for failure in KNOWN_FAILURES:
+        assert failure in itself.stdout + itself.stderr and failure in through_pytest.stdout + through_pytest.stderr
 
 
 def test_prompt_less_blocks_are_left_alone(outside):
@@ -103,7 +115,7 @@ def test_plain_pytest_counts_as_the_cli_does_and_runs_the_projects_own_tests(out
 
 
 def test_the_header_names_the_verifier_settings_not_a_stand_in(outside):
-    out = run(outside, "docs/crlf.md").stdout
+    out = run(outside, "-ra", "docs/crlf.md").stdout
     assert "verify-tutorial: pyproject.toml, pages in docs/, engine none" in out
     assert "configfile:" not in out and "/dev/null" not in out
 
@@ -131,11 +143,14 @@ def test_a_missing_pages_folder_is_one_line(outside, tool):
 def test_accept_refusal_counts_the_same_for_pytest_and_the_verifier(outside):
     page = outside / "docs" / "fence.md"
     page.write_text("```console\n$ printf 'one\\n```\\n'\none\n```\n")
+    before = page.read_bytes()
     result = run(outside, "--accept", "docs/fence.md")
     assert "output line 2 would close the fence" in result.stdout
     assert summary(result.stdout) == (0, 1, 0)
-    assert pytest_counts(result.stdout) == {"failed": 1}
-    assert page.read_text() == "```console\n$ printf 'one\\n```\\n'\none\n```\n"
+    plain = run(outside, "--verify-accept", "docs/fence.md", tool="pytest")
+    assert summary(plain.stdout) == (0, 1, 0)
+    assert pytest_counts(plain.stdout) == {"failed": 1}
+    assert page.read_bytes() == before
 
 
 def test_defaults_from_the_project_the_page_and_the_block(outside):
@@ -160,3 +175,31 @@ def test_defaults_from_the_project_the_page_and_the_block(outside):
     result = run(outside)
     assert result.returncode == 0, result.stdout + result.stderr
     assert summary(result.stdout) == (7, 0, 0)
+
+
+def test_ctrl_c_twice_ends_the_run_with_130_and_leaves_no_process(outside, tmp_path):
+    pid_file = tmp_path / "sleeper.pid"
+    (outside / "docs" / "slow.md").write_text(
+        f"```console\n$ sh -c 'echo $$ > {pid_file}; exec sleep 60'\n```\n\n```console\n$ echo never\nnever\n```\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verify_tutorial", "docs/slow.md"],
+        cwd=outside,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sleeper = int(pid_file.read_text())
+    os.kill(process.pid, signal.SIGINT)
+    os.kill(process.pid, signal.SIGINT)
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 130, output
+    assert gone(sleeper), "the command's process outlived the run"
+    document = json.loads((outside / "build" / "verify" / "results.json").read_text())
+    assert not [e for e in document["commands"] if e["command"] == "echo never"], "nothing runs after Ctrl-C"
