@@ -31,6 +31,8 @@ MISSING = 2
 
 def matches(expected: list[str], actual: list[str], extra_rules: Iterable[Rule] = ()) -> bool:
     """True when the lines agree after normalizing; a '...' line stands for any lines."""
+    if expected == actual:  # the page shows what ran, byte for byte: nothing to normalize
+        return True
     return bool(_costs(expected, actual, extra_rules)[0][-1][-1] == 0)
 
 

@@ -98,6 +98,7 @@ class PageRun:
         self._places: dict[str, tuple[Path, dict[str, str], Account | None]] = {}
         self._shells: dict[tuple[str, str], PageShell] = {}
         self.failed_at: str | None = None  # the page's first failure, file:line
+        self._me: str | None = None
         self.services: list[Stoppable] = []  # started for this page, stopped by close()
         # Where a page's hidden steps hand files from one role to another, as a reader
         # copies them from one machine to the other ($VERIFY_SHARED_DIR).
@@ -159,6 +160,12 @@ class PageRun:
             self._shells[(session, role)] = PageShell(workdir, state, env, account)
         return self._shells[(session, role)]
 
+    def _own_user(self) -> str:
+        """This process's account, as results name it; looked up once per page."""
+        if self._me is None:
+            self._me = Account.current().describe()
+        return self._me
+
     def _start_folder(self, workdir: Path, cwd: str) -> Path:
         folder = workdir / cwd
         if not folder.is_dir():
@@ -205,7 +212,7 @@ class PageRun:
             expected=command.expected,
             actual=actual,
             role=self.role(command, block),
-            user=(shell.account or Account.current()).describe(),
+            user=shell.account.describe() if shell.account else self._own_user(),
             after_failure=earlier or "",
         )
         problem = self._problem(block, command, outcome, actual, self.rules)
