@@ -57,3 +57,22 @@ def test_a_shell_only_project_verifies_with_the_plain_install(fresh_venv, tmp_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "7 passed, 0 failed, 0 skipped" in result.stdout
+
+
+def test_outside_docs_list_every_failure_in_one_run_with_the_plain_install(fresh_venv, tmp_path):
+    """Three lines of configuration, no Docker, no Sphinx: every failure of every page, at once."""
+    project = tmp_path / "outside"
+    shutil.copytree(FIXTURES / "outside", project)
+    assert (project / "pyproject.toml").read_text().count("\n") == 3
+    result = subprocess.run(
+        [str(fresh_venv / "bin" / "verify-tutorial"), "--keep-going"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 13, out  # a malformed page among them
+    assert "10 passed, 3 failed, 0 skipped" in result.stdout, out
+    for failure in ("docs/broken.md:4: ", "docs/cli.md:43: output differs", "docs/reference.rst:23: exit status 2"):
+        assert failure in out
+    assert "docs/cli.md:14  not a console session (no prompt): not run" in result.stdout
