@@ -109,13 +109,14 @@ def lint(session: nox.Session) -> None:
     session.run("hadolint", *dockerfiles)
     # The template's Apptainer definition files: their shape, and shellcheck on their scripts.
     session.run("python", "conf/check_definition.py", *sorted(map(str, Path("docker-practice").rglob("*.def"))))
-    # Ours, and the one the template gives readers (publish-image.yml).
-    workflows = sorted(
-        str(p) for d in (".github", "docker-practice/.github") for p in Path(d, "workflows").glob("*.yml")
-    )
+    # Ours, the ones the template gives readers (publish-image.yml), and the recipe for
+    # another project's docs (docs/recipes/, shown on docs/adopting.md).
+    found = (str(p) for d in (".github", "docker-practice/.github") for p in Path(d, "workflows").glob("*.yml"))
+    workflows = [*sorted(found), "docs/recipes/verify-docs.yml"]
     if workflows:
         session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
         session.run("zizmor", "--offline", *workflows)
+    session.run("pre-commit", "validate-config", "docs/recipes/pre-commit-config.yaml")
 
 
 @nox.session(default=False)
