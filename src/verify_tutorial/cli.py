@@ -1,10 +1,11 @@
 """verify-tutorial: run the console sessions of a project's docs and check their output.
 
-    verify-tutorial [--target NAME] [--accept] [--allow NAME] [--results-dir DIR] [PYTEST ARGS...]
+    verify-tutorial [--target NAME] [--accept] [--allow NAME] [--keep-going] [--results-dir DIR] [PYTEST ARGS...]
 
 Checks what can be checked before anything runs (blocks well formed, the
 engine reachable and its tools usable, the names the pages create free), each
-failure a single line with its own exit status, then hands over to pytest.
+failure a single line with its own exit status, then hands over to pytest, or,
+with no engine and no pytest argument, runs the pages itself (runner.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="verify-tutorial",
         description=__doc__.splitlines()[0].split(": ", 1)[1],
-        epilog="Other arguments go to pytest: pages or page::command ids, -k, -x, --junitxml.",
+        epilog="Other arguments go to pytest: pages or page::command ids, -k, -x, --junitxml. "
+        'With engine = "none" and no such option, the pages run without pytest, and start faster.',
     )
     for option in RUN_OPTIONS:
         extra = option.argparse_extras()
