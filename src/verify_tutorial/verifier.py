@@ -24,7 +24,7 @@ from .execution.answer import shell_answer
 from .execution.identity import RunIdentity
 from .execution.page import PageRun, StepFailed, shell_environment
 from .parsing.pages import collect_page
-from .reporting import accept, results
+from .reporting import accept, cast, results
 from .reporting.progress import Progress
 from .reporting.results import Result, Status
 from .requirements import capabilities, skip_reason
@@ -284,6 +284,7 @@ class Verifier:
         if page_run in self.live:
             self.live.remove(page_run)
         page_run.close()
+        cast.write_casts(self.settings.results_dir, page_run.display, page_run.casts)
         return self.engine.clean_up()
 
     def fail(self, error: VerifyError, say: Say) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -203,3 +204,32 @@ def test_ctrl_c_twice_ends_the_run_with_130_and_leaves_no_process(outside, tmp_p
     assert gone(sleeper), "the command's process outlived the run"
     document = json.loads((outside / "build" / "verify" / "results.json").read_text())
     assert not [e for e in document["commands"] if e["command"] == "echo never"], "nothing runs after Ctrl-C"
+
+
+def test_each_block_is_recorded_as_a_cast_with_nothing_of_the_machine_in_it(outside):
+    config = outside / "pyproject.toml"
+    config.write_text(config.read_text() + '[tool.verify-tutorial.defaults]\nenv = { API_TOKEN = "s3cr3t-value-42" }\n')
+    (outside / "docs" / "private.md").write_text(
+        '% verify: setup="echo HIDDEN-SETUP-STEP"\n'
+        '```console\n$ echo "on $(uname -n)."\non .* (re)\n'
+        '$ pwd\n.* (re)\n$ echo "$HOME"\n.* (re)\n$ echo "$API_TOKEN"\n.* (re)\n'
+        "$ ls -d /tmp/verify-tutorial-* | head -1\n.* (re)\n```\n"
+    )
+    for page in ("broken.md", "cli.md", "reference.rst", "crlf.md"):
+        (outside / "docs" / page).unlink()
+    result = run(outside)
+    assert result.returncode == 0, result.stdout + result.stderr
+    cast = outside / "build" / "verify" / "casts" / "docs" / "private.md" / "2.cast"
+    header, *events = [json.loads(line) for line in cast.read_text().splitlines()]
+    assert (header["version"], header["width"], header["title"]) == (2, 120, "docs/private.md:2")
+    shown = "".join(text for _, kind, text in events if kind == "o")
+    assert "$ pwd\r\n~/work\r\n" in shown and '$ echo "$HOME"\r\n~\r\n' in shown
+    assert "<secret>" in shown and "on host." in shown
+    assert "$ ls -d /tmp/verify-tutorial-* | head -1\r\n~\r\n" in shown  # the command as the page shows it
+    for private in ("s3cr3t-value-42", "HIDDEN-SETUP-STEP", str(outside)):
+        assert private not in cast.read_text(), private
+    assert not re.search(r"/tmp/verify-tutorial-\d", cast.read_text())
+    assert f"on {platform.node()}." not in shown
+    assert [at for at, _, _ in events] == sorted(at for at, _, _ in events)  # real timings, in order
+    document = json.loads((outside / "build" / "verify" / "results.json").read_text())
+    assert {e["cast"] for e in document["commands"]} == {"casts/docs/private.md/2.cast"}

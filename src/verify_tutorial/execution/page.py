@@ -14,8 +14,10 @@ from ..checking.match import matches, unified_diff
 from ..checking.normalize import Rule, clean
 from ..document.model import Block, Command, ShellStart
 from ..errors import VerifyError
+from ..reporting.cast import CastRecorder, Scrubber, cast_name
 from ..reporting.results import Result, Status
 from .accounts import Account, is_someone_else
+from .identity import TEMP_PREFIX, TEMP_ROOT
 from .shell import Outcome, PageShell
 
 # What a page learns from its engine: whether a command needs a terminal, and
@@ -99,6 +101,8 @@ class PageRun:
         self._shells: dict[tuple[str, str], PageShell] = {}
         self.failed_at: str | None = None  # the page's first failure, file:line
         self._me: str | None = None
+        self.casts: dict[int, CastRecorder] = {}  # by block line: each block's recorded run
+        self._scrub: tuple[int, Scrubber] | None = None
         self.services: list[Stoppable] = []  # started for this page, stopped by close()
         # Where a page's hidden steps hand files from one role to another, as a reader
         # copies them from one machine to the other ($VERIFY_SHARED_DIR).
@@ -160,6 +164,16 @@ class PageRun:
             self._shells[(session, role)] = PageShell(workdir, state, env, account)
         return self._shells[(session, role)]
 
+    def _scrubber(self) -> Scrubber:
+        """What the page's casts must not show: its secrets, the host, its folders (as ~)."""
+        if self._scrub is None or self._scrub[0] != len(self._places):  # a role's place is made on first use
+            bases = [workdir.parent for workdir, _, _ in self._places.values()]
+            folders = [(base / "home", "~") for base in bases] + [(base, "~") for base in bases] + [(self.tmp, "~")]
+            env = {k: v for _, place_env, _ in self._places.values() for k, v in place_env.items()}
+            scrub = Scrubber.for_page({**self.env, **env}, folders, str(TEMP_ROOT / TEMP_PREFIX))
+            self._scrub = (len(self._places), scrub)
+        return self._scrub[1]
+
     def _own_user(self) -> str:
         """This process's account, as results name it; looked up once per page."""
         if self._me is None:
@@ -193,13 +207,22 @@ class PageRun:
         if command is block.commands[0]:
             for hidden in _setting(block.options.env) + block.options.setup:
                 hidden_time += self._hidden(shell, hidden, timeout, command.line, "setup")
+        cast = self.casts.setdefault(block.line, CastRecorder(self._scrubber(), int(self.env.get("COLUMNS", 120))))
+        cast.command(command.text, f"({command.label}) $ " if command.label else "$ ")
+
+        def seen(text: str) -> None:
+            cast.output(text)
+            if on_output is not None:
+                on_output(text)
+
         outcome = shell.run(
             command.text,
             timeout=timeout,
             stdin=block.options.stdin,
             use_pty=block.options.pty or self.wants_terminal(command.text),
-            on_output=on_output,
+            on_output=seen,
         )
+        cast.finish_command()
         actual = clean(outcome.output)
         result = Result(
             page=self.display,
@@ -214,6 +237,7 @@ class PageRun:
             role=self.role(command, block),
             user=shell.account.describe() if shell.account else self._own_user(),
             after_failure=earlier or "",
+            cast=cast_name(self.display, block.line),
         )
         problem = self._problem(block, command, outcome, actual, self.rules)
         if problem == "output" and accept:

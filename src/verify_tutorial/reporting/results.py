@@ -50,6 +50,7 @@ class Result:
     role: str = ""  # the configuration's role it ran as ("cluster"); "" where none is configured
     user: str = ""  # the account it ran as: "verify-reader (uid 1501; groups docker)"
     after_failure: str = ""  # the page's first failure (file:line), when this ran after it
+    cast: str = ""  # its block's recorded run, relative to the results folder
     expected: list[str] = field(default_factory=list)
     actual: list[str] = field(default_factory=list)
 
@@ -98,7 +99,7 @@ def entry(result: Result, run: RunInfo) -> dict[str, Any]:
         del data["expected"], data["actual"]
     if not result.tools:
         del data["tools"]
-    for name in ("role", "user", "after_failure"):
+    for name in ("role", "user", "after_failure", "cast"):
         if not data[name]:
             del data[name]
     return {**data, "target": run.target, "engine": run.engine, "date": run.date}
