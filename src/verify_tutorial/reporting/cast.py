@@ -13,13 +13,14 @@ split across two reads of the terminal is still found whole.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from .results import write_atomically
 
 CAST_VERSION = 2
 IDLE_TIME_LIMIT = 2.0  # seconds: longer waits are shortened in playback; the page gives the real time
@@ -121,16 +122,25 @@ def cast_path(results_dir: Path, page: str, line: int) -> Path:
 
 
 def write_casts(results_dir: Path, page: str, casts: dict[int, CastRecorder]) -> list[Path]:
-    """The page's casts, each written whole; the page's older casts go first, so every
-    cast there comes from this run."""
+    """The page's casts, as one folder that replaces the page's older one whole: every
+    cast there comes from this run, and a run killed while writing leaves the old folder.
+    (One rename for the page, not one per cast: a page can hold hundreds of blocks.)"""
     folder = results_dir / "casts" / page
-    if folder.is_dir():
-        for old in folder.glob("*.cast"):
-            old.unlink()
-    written = []
-    for line, recorder in sorted(casts.items()):
-        if recorder.events:
-            path = cast_path(results_dir, page, line)
-            write_atomically(path, recorder.text(f"{page}:{line}"))
-            written.append(path)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.new-"))
+    try:
+        fresh.chmod(0o755)
+        written = []
+        for line, recorder in sorted(casts.items()):
+            if recorder.events:
+                (fresh / f"{line}.cast").write_text(recorder.text(f"{page}:{line}"), encoding="utf-8")
+                written.append(folder / f"{line}.cast")
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        if folder.is_dir():
+            folder.rename(old)
+        fresh.rename(folder)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
     return written
