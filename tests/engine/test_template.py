@@ -171,7 +171,9 @@ def test_make_without_engine_says_how_to_start_one(tmp_path):
 def _dry_run(*args, env=None):
     result = subprocess.run(
         ["make", "-C", str(PROJECT), "--dry-run", "--no-print-directory", *args],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -199,15 +201,26 @@ def test_make_creates_out_and_cache_and_stops_on_a_missing_data_folder(tmp_path)
     out, cache = tmp_path / "out", tmp_path / "cache"
     done = subprocess.run(
         ["make", "-C", str(PROJECT), "--silent", "DOCKER=true", f"OUT={out}", f"CACHE={cache}", "docker-run-cpu"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert out.is_dir() and cache.is_dir()
     missing = tmp_path / "no-such-dataset"
     stopped = subprocess.run(
-        ["make", "-C", str(PROJECT), "--silent", "DOCKER=true", f"OUT={out}", f"CACHE={cache}",
-         f"DATA={missing}", "docker-run-cpu"],
-        capture_output=True, text=True,
+        [
+            "make",
+            "-C",
+            str(PROJECT),
+            "--silent",
+            "DOCKER=true",
+            f"OUT={out}",
+            f"CACHE={cache}",
+            f"DATA={missing}",
+            "docker-run-cpu",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert stopped.returncode != 0
     assert f"make: DATA={missing}: no such folder" in stopped.stderr
