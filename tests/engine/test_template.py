@@ -20,9 +20,13 @@ def built_project(tmp_path_factory):
     """A copy of the template with its CPU image built by `make`, owned by OWNER."""
     copy = tmp_path_factory.mktemp("template") / "docker-practice"
     shutil.copytree(PROJECT, copy)
-    names = {"IMAGE_NAME": f"vt_template_{os.getpid()}", "CONTAINER": f"vt_dp_{os.getpid()}"}
+    names = {"IMAGE_NAME": f"vt_template_{os.getpid()}", "NAME": f"vt_dp_{os.getpid()}"}
     make = ["make", "-C", str(copy), *(f"{k}={v}" for k, v in names.items())]
     subprocess.run([*make, "docker-build-cpu"], check=True)
+    # The folders make would create as whoever runs it (root, in CI), made here so that OWNER has them.
+    for folder in ("data", "results", ".cache"):
+        (copy / folder).mkdir()
+    (copy / "data" / "numbers.txt").write_text("".join(f"{n}\n" for n in range(1, 101)))
     if os.geteuid() == 0:
         subprocess.run(["chown", "-R", f"{OWNER}:{OWNER}", str(copy)], check=True)
     yield copy, make, names
@@ -33,7 +37,7 @@ def built_project(tmp_path_factory):
 def running(built_project):
     copy, make, names = built_project
     run_as = f"{OWNER}:{OWNER}" if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}"
-    subprocess.run([*make, f"RUN_AS={run_as}", "docker-run-cpu"], check=True, capture_output=True)
+    subprocess.run([*make, f"RUN_AS={run_as}", "DATA=data", "docker-run-cpu"], check=True, capture_output=True)
     yield copy, make, names
     subprocess.run([*make, "docker-stop"], capture_output=True)
 
@@ -51,7 +55,7 @@ def test_example_runs_on_cpu_through_make(running):
 def test_example_exit_status_when_gpu_required(running):
     _, _, names = running
     result = subprocess.run(
-        ["docker", "exec", names["CONTAINER"], "python", "src/example.py", "--require-gpu"], capture_output=True
+        ["docker", "exec", names["NAME"], "python", "src/example.py", "--require-gpu"], capture_output=True
     )
     assert result.returncode == 3
 
@@ -59,10 +63,29 @@ def test_example_exit_status_when_gpu_required(running):
 @pytest.mark.docker
 def test_files_written_to_the_bind_mount_belong_to_the_host_user(running):
     copy, _, names = running
-    subprocess.run(["docker", "exec", names["CONTAINER"], "sh", "-c", "echo result > out.txt"], check=True)
+    subprocess.run(["docker", "exec", names["NAME"], "sh", "-c", "echo result > out.txt"], check=True)
     written = copy / "out.txt"
     expected = OWNER if os.geteuid() == 0 else os.getuid()
     assert written.stat().st_uid == expected
+
+
+@pytest.mark.docker
+def test_data_is_read_only_results_are_yours_and_the_jax_cache_serves_the_second_run(running):
+    copy, _, names = running
+    exec_ = ["docker", "exec", names["NAME"]]
+    write = subprocess.run([*exec_, "touch", "/data/new.txt"], capture_output=True, text=True)
+    assert write.returncode != 0 and "Read-only file system" in write.stderr
+    runs = [
+        subprocess.run([*exec_, "python", "src/sweep.py", "--scale", scale], capture_output=True, text=True)
+        for scale in ("2", "0.5")
+    ]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    assert "sum 10100, written to /results/scale-2.txt" in runs[0].stdout
+    assert "compilations: 0 from the cache" in runs[0].stdout
+    assert "compilations: 2 from the cache, 0 compiled" in runs[1].stdout
+    expected = OWNER if os.geteuid() == 0 else os.getuid()
+    assert (copy / "results" / "scale-0.5.txt").stat().st_uid == expected
+    assert any((copy / ".cache" / "jax").iterdir())
 
 
 @pytest.mark.docker
@@ -143,3 +166,62 @@ def test_make_without_engine_says_how_to_start_one(tmp_path):
     assert result.returncode != 0
     assert "no Docker engine reachable: start it" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _dry_run(*args, env=None):
+    result = subprocess.run(
+        ["make", "-C", str(PROJECT), "--dry-run", "--no-print-directory", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.make
+def test_default_container_name_carries_the_user_and_gpus_reach_docker_quoted():
+    assert "--name dp-alice " in _dry_run("docker-run-cpu", env={**os.environ, "USER": "alice"})
+    without_user = {k: v for k, v in os.environ.items() if k != "USER"}
+    me = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    assert f"--name dp-{me} " in _dry_run("docker-run-cpu", env=without_user)
+    assert "--name dp-exp2 " in _dry_run("docker-run-cpu", "NAME=dp-exp2")
+    assert "--gpus 'all' " in _dry_run("docker-run")
+    assert """--gpus '"device=0,2"' """ in _dry_run("docker-run", 'GPUS="device=0,2"')
+
+
+@pytest.mark.make
+def test_data_is_bound_read_only_only_when_given():
+    assert "/data" not in _dry_run("docker-run-cpu")
+    assert '--volume "/srv/d":/data:ro ' in _dry_run("docker-run-cpu", "DATA=/srv/d/")
+
+
+@pytest.mark.make  # DOCKER=true: no engine needed, nothing started
+def test_make_creates_out_and_cache_and_stops_on_a_missing_data_folder(tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    done = subprocess.run(
+        ["make", "-C", str(PROJECT), "--silent", "DOCKER=true", f"OUT={out}", f"CACHE={cache}", "docker-run-cpu"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.is_dir() and cache.is_dir()
+    missing = tmp_path / "no-such-dataset"
+    stopped = subprocess.run(
+        [
+            "make",
+            "-C",
+            str(PROJECT),
+            "--silent",
+            "DOCKER=true",
+            f"OUT={out}",
+            f"CACHE={cache}",
+            f"DATA={missing}",
+            "docker-run-cpu",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert stopped.returncode != 0
+    assert f"make: DATA={missing}: no such folder" in stopped.stderr
+    assert not missing.exists()

@@ -28,8 +28,8 @@ from verify_tutorial.reporting.results import Result, RunInfo, Status, write_res
 pytestmark = pytest.mark.browser
 
 PAGES = [
-    "index", "start", "why", "concepts", "example", "gpu-host", "gpus", "makefile", "advanced",
-    "troubleshooting", "resources", "proof", "testing",
+    "index", "start", "why", "concepts", "example", "gpu-host", "gpus", "makefile", "data",
+    "workstation", "advanced", "troubleshooting", "resources", "proof", "testing",
 ]  # fmt: skip
 # Pages with console blocks whose copy buttons and badges are checked.
 CONSOLE_PAGES = ["start", "concepts", "example", "gpu-host", "gpus", "makefile", "advanced", "troubleshooting"]
@@ -44,6 +44,8 @@ NARROW_PAGES = [
     "example",
     "gpus",
     "makefile",
+    "data",
+    "workstation",
     "cluster",
     "sharing",
     "advanced",
