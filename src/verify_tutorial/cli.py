@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="verify-tutorial",
         description=__doc__.splitlines()[0].split(": ", 1)[1],
-        epilog="Other arguments go to pytest: pages or page::command ids, -k, -x, --junitxml. "
+        epilog="Other arguments go to pytest: pages, -k, -x, --junitxml. "
         'With engine = "none" and no such option, the pages run without pytest, and start faster.',
     )
     for option in RUN_OPTIONS:
@@ -123,9 +123,13 @@ def chosen_pages(settings: Settings, extra: list[str]) -> list[Path]:
     for name in named:
         if not Path(name).exists():
             raise NoSuchPage(f"no page {name}; name a file under {settings.relative(settings.pages)}/")
+        if Path(name).is_file() and settings.excluded(Path(name)):
+            raise NoSuchPage(
+                f"{name} is excluded by 'exclude' in {settings.relative(settings.source)}; remove it there"
+            )
     if not named:
         return settings.all_pages()
-    return sorted({page for name in named for page in _pages_in(Path(name))})
+    return sorted({page for name in named for page in _pages_in(Path(name)) if not settings.excluded(page)})
 
 
 def _looks_like_page(arg: str) -> bool:

@@ -96,7 +96,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except VerifyError as error:
         raise pytest.UsageError(f"verify-tutorial: {error}") from None
     config.stash[_STATE] = RunState(config, verifier)
-    _no_stale_junit(config, settings.results_dir)
 
 
 def _no_stale_junit(config: pytest.Config, results_dir: Path) -> None:
@@ -157,6 +156,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.started is None:
         return
     state.wall = time.monotonic() - state.started  # one wall time for the results file and the summary
+    _no_stale_junit(session.config, verifier.settings.results_dir)  # pages ran: their report is this run's
     interrupted = state.interrupts.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
     verifier.finish(state.wall, interrupted, state.say)
     if verifier.exit_status is not None:

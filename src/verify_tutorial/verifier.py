@@ -72,6 +72,7 @@ class Verifier:
         self.results: list[Result] = []
         self.results_file = settings.results_dir / results.RESULTS_FILE
         self.accepted: list[tuple[Block, Command, list[str]]] = []
+        self.refused = 0  # commands whose output --accept could not write (each failed as it ran)
         self.live: list[PageRun] = []
         self.exit_status: int | None = None  # a verify-specific status that overrides pytest's
         self._blocks: dict[Path, list[Block] | MalformedBlock] = {}
@@ -263,6 +264,8 @@ class Verifier:
             accept.check((block, command, result.actual), self.settings.dialect, self.settings.rules)
         except UnsafeAccept as error:
             result.status, result.reason = Status.FAILED, f"output differs from the page, and {error}"
+            self.refused += 1
+            self.exit_status = self.exit_status or error.exit_code
             raise run.failure(command, result) from None
 
     def _ends_run(self, where: str, failure: StepFailed) -> VerifyError | None:
@@ -305,6 +308,8 @@ class Verifier:
         if self.accepted and interrupted:
             say("accept: the run was interrupted, so no page was rewritten")
             self._unaccept("the run was interrupted before it was written into the page")
+        elif self.refused and not self.accepted:
+            say(f"accept: {self.refused} command(s) refused (see above); no page was rewritten")
         elif self.accepted:
             try:
                 written = accept.rewrite(
@@ -315,7 +320,8 @@ class Verifier:
                 self.exit_status = self.exit_status or error.exit_code
                 self._unaccept("it was not written into the page (see the accept message)")
             else:
-                say(f"accept: rewrote {len(written)} page(s)")
+                refused = f"; not the output of the {self.refused} refused command(s)" if self.refused else ""
+                say(f"accept: rewrote {len(written)} page(s){refused}")
                 digests.update({self.settings.relative(w.path): w.sha256 for w in written})
         # Each page's digest is that of the page as read for this run (or as --accept wrote it),
         # so a page edited while the run went on does not read as verified.

@@ -233,3 +233,67 @@ def test_each_block_is_recorded_as_a_cast_with_nothing_of_the_machine_in_it(outs
     assert [at for at, _, _ in events] == sorted(at for at, _, _ in events)  # real timings, in order
     document = json.loads((outside / "build" / "verify" / "results.json").read_text())
     assert {e["cast"] for e in document["commands"]} == {"casts/docs/private.md/2.cast"}
+
+
+def only(outside: Path, name: str, text: str) -> None:
+    """The project holds one page, this one."""
+    for page in (outside / "docs").iterdir():
+        page.unlink()
+    (outside / "docs" / name).write_text(text)
+
+
+def test_a_blocks_env_is_put_back_even_when_its_teardown_fails(outside):
+    only(
+        outside,
+        "env.md",
+        "```console\n$ export KEEP=1\n```\n\n"
+        '% verify: env=KEEP=3 teardown=false\n```console\n$ echo "$KEEP"\n3\n```\n\n'
+        '```console\n$ echo "${KEEP-unset}"\n1\n```\n',
+    )
+    result = run(outside, "--keep-going")
+    assert "hidden teardown step failed" in result.stdout
+    assert summary(result.stdout) == (2, 1, 0), result.stdout  # the teardown fails its block; the next sees KEEP=1
+
+
+def test_secret_values_stay_out_of_reports_results_and_casts(outside):
+    only(
+        outside, "s.md", '% verify: env=DEPLOY_TOKEN=blockval99\n```console\n$ echo "$DEPLOY_TOKEN $MY_TOKEN"\nx\n```\n'
+    )
+    env_run = subprocess.run(
+        [sys.executable, "-m", "verify_tutorial"],
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MY_TOKEN": "tok-abcdef123"},
+    )
+    assert env_run.returncode == 1 and "+<secret> <secret>" in env_run.stdout, env_run.stdout
+    files = [outside / "build" / "verify" / "results.json", *(outside / "build" / "verify").rglob("*.cast")]
+    for text in [env_run.stdout, *(f.read_text() for f in files)]:
+        assert "blockval99" not in text and "tok-abcdef123" not in text
+
+
+def test_accept_refusal_is_exit_13_and_writes_only_the_safe_output(outside):
+    only(outside, "r.md", '```console\n$ printf "a\\n$ rm -rf build\\n"\na\n```\n\n```console\n$ echo new\nold\n```\n')
+    result = run(outside, "--accept")
+    assert result.returncode == errors.MalformedBlock.exit_code, result.stdout
+    assert "accept: rewrote 1 page(s); not the output of the 1 refused command(s)" in result.stdout
+    assert (outside / "docs" / "r.md").read_text().endswith("$ echo new\nnew\n```\n")
+    assert '$ printf "a\\n$ rm -rf build\\n"\na\n```' in (outside / "docs" / "r.md").read_text()
+
+
+def test_an_excluded_page_named_on_the_command_line_is_refused_saying_why(outside):
+    config = outside / "pyproject.toml"
+    config.write_text(config.read_text() + 'exclude = ["cli.md"]\n')
+    result = run(outside, "docs/cli.md")
+    assert result.returncode == errors.NoSuchPage.exit_code
+    assert "docs/cli.md is excluded by 'exclude' in pyproject.toml" in result.stderr
+
+
+def test_the_projects_own_tests_alone_leave_the_verifiers_junit_alone(outside):
+    (outside / "tests").mkdir()
+    (outside / "tests" / "test_own.py").write_text("def test_own():\n    assert True\n")
+    run(outside, "docs/crlf.md")
+    junit = outside / "build" / "verify" / "junit.xml"
+    assert junit.exists()
+    run(outside, "tests", tool="pytest")
+    assert junit.exists()

@@ -102,7 +102,8 @@ class PageRun:
         self.failed_at: str | None = None  # the page's first failure, file:line
         self._me: str | None = None
         self.casts: dict[int, CastRecorder] = {}  # by block line: each block's recorded run
-        self._scrub: tuple[int, Scrubber] | None = None
+        self._scrub: tuple[object, Scrubber] | None = None
+        self._block_env: dict[str, str] = {}
         self.services: list[Stoppable] = []  # started for this page, stopped by close()
         # Where a page's hidden steps hand files from one role to another, as a reader
         # copies them from one machine to the other ($VERIFY_SHARED_DIR).
@@ -164,14 +165,15 @@ class PageRun:
             self._shells[(session, role)] = PageShell(workdir, state, env, account)
         return self._shells[(session, role)]
 
-    def _scrubber(self) -> Scrubber:
-        """What the page's casts must not show: its secrets, the host, its folders (as ~)."""
-        if self._scrub is None or self._scrub[0] != len(self._places):  # a role's place is made on first use
+    def _scrubber(self, block_env: dict[str, str]) -> Scrubber:
+        """What the page's casts must not show: its secrets (a block's env= too), the
+        host, its folders (as ~)."""
+        key = (len(self._places), tuple(block_env.items()))  # a role's place is made on first use
+        if self._scrub is None or self._scrub[0] != key:
             bases = [workdir.parent for workdir, _, _ in self._places.values()]
             folders = [(base / "home", "~") for base in bases] + [(base, "~") for base in bases] + [(self.tmp, "~")]
-            env = {k: v for _, place_env, _ in self._places.values() for k, v in place_env.items()}
-            scrub = Scrubber.for_page({**self.env, **env}, folders, str(TEMP_ROOT / TEMP_PREFIX))
-            self._scrub = (len(self._places), scrub)
+            env = {**self.env, **self._all_env(), **block_env}
+            self._scrub = (key, Scrubber.for_page(env, folders, str(TEMP_ROOT / TEMP_PREFIX)))
         return self._scrub[1]
 
     def _own_user(self) -> str:
@@ -184,9 +186,8 @@ class PageRun:
         folder = workdir / cwd
         if not folder.is_dir():
             result = Result(self.display, 0, f"cd {cwd}", Status.FAILED, f"cwd={cwd}: no such folder")
-            raise StepFailed(
-                result, f"{self.display}: cwd={cwd}: no such folder in the page's copy of the project; fix cwd"
-            )
+            where = "in the page's copy of the project" if self.project else "(set project, whose copy holds it)"
+            raise StepFailed(result, f"{self.display}: cwd={cwd}: no such folder {where}; fix cwd")
         return folder
 
     def run_step(
@@ -207,7 +208,9 @@ class PageRun:
         if command is block.commands[0]:
             for hidden in _setting(block.options.env) + block.options.setup:
                 hidden_time += self._hidden(shell, hidden, timeout, command.line, "setup")
-        cast = self.casts.setdefault(block.line, CastRecorder(self._scrubber(), int(self.env.get("COLUMNS", 120))))
+        self._block_env = block.options.env  # its secrets too stay out of what is shown
+        scrub = self._scrubber(block.options.env)
+        cast = self.casts.setdefault(block.line, CastRecorder(scrub, int(self.env.get("COLUMNS", 120))))
         cast.command(command.text, f"({command.label}) $ " if command.label else "$ ")
 
         def seen(text: str) -> None:
@@ -260,11 +263,22 @@ class PageRun:
         self.failed_at = self.failed_at or where
         if result.after_failure:
             result.reason += f" (after an earlier failure on this page, at {result.after_failure})"
-        return StepFailed(result, self._report(where, command, result, self.rules), collision)
+        report = self._report(where, command, result, self.rules)
+        # Shown in a terminal and kept in the results (a CI artifact): no secret values in either.
+        secrets = Scrubber.for_secrets({**self.env, **self._all_env(), **self._block_env})
+        result.actual = [secrets(line) for line in result.actual]
+        return StepFailed(result, secrets(report), collision)
+
+    def _all_env(self) -> dict[str, str]:
+        return {k: v for _, place_env, _ in self._places.values() for k, v in place_env.items()}
 
     def _teardown(self, shell: PageShell, block: Block, timeout: float, line: int) -> float:
-        steps = block.options.teardown + _restoring(block.options.env)
-        return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in steps)
+        """The block's teardown, then its env= put back, even when the teardown fails."""
+        try:
+            return sum(self._hidden(shell, hidden, timeout, line, "teardown") for hidden in block.options.teardown)
+        finally:
+            for restore in _restoring(block.options.env):
+                shell.run(restore, timeout=timeout)
 
     def close(self) -> None:
         """End the page's shells (and whatever they left running) and its services, then

@@ -134,8 +134,11 @@ def _find(group: list[str], actual: list[str], start: int, end: int, rules: tupl
 
 def _plan(path: Path, changes: list[Change], dialect: Dialect, rules: tuple[Rule, ...]) -> tuple[bytes, bytes]:
     """The page's bytes now and after the changes; raises UnsafeAccept before anything is written."""
-    old = path.read_bytes()
     name = changes[0][0].name
+    try:
+        old = path.read_bytes()
+    except OSError as error:
+        raise UnsafeAccept(f"{name}: cannot read the page ({error.strerror}); was it moved during the run?") from None
     known = {block.source_sha256 for block, _, _ in changes} - {""}
     if known and known != {hashlib.sha256(old).hexdigest()}:
         raise UnsafeAccept(f"{name}: the page changed while it was verified; run with --accept again")

@@ -51,6 +51,12 @@ class Scrubber:
         # Longest first: a folder before the folder that holds it, a full host name before its first part.
         return cls(sorted(pairs, key=lambda pair: len(pair[0]), reverse=True), patterns)
 
+    @classmethod
+    def for_secrets(cls, env: dict[str, str]) -> Scrubber:
+        """Only the values of variables whose names say they are secret."""
+        pairs = [(value, SECRET_SHOWN) for name, value in env.items() if SECRET_NAME.search(name) and len(value) >= 4]
+        return cls(sorted(pairs, key=lambda pair: len(pair[0]), reverse=True))
+
     def __call__(self, text: str) -> str:
         for secret, shown in self.replacements:
             text = text.replace(secret, shown)
