@@ -187,7 +187,7 @@ def badge_text(status: str, entries: list[dict]) -> str:
     return {
         "verified": f"Verified: {count} ran and matched {when}",
         "failed": f"Failed when last checked {when}: the output differed; see the list of every command",
-        "skipped": f"Not run here: {reasons}",
+        "skipped": f"Not run here: {reasons}. The output shown was not printed by a checked run.",
         "partial": f"Partly verified {when}. " + (f"Not run here: {reasons}" if reasons else "Not every command ran"),
         "unverified": "Not checked in this build",
     }[status]
@@ -250,7 +250,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         status = block_status(mine, len(lines) or None)
         counts[status] += 1
         origin = output_source(text_lines, node.line) if status == "skipped" and node.line else ""
-        if status in ("skipped", "unverified"):
+        if status == "skipped":
             node["classes"].append("proof-output-" + status)  # not run: styled apart from verified output
         details = "" if status == "unverified" else badge_text(status, mine)
         node.parent.insert(node.parent.index(node) + 1, badge(status, badge_line(status, mine), details, origin))
@@ -328,9 +328,9 @@ class ProofSummary(SphinxDirective):
         groups: dict[str, Counter[str]] = {"All commands": Counter()}
         for e in commands:
             state = entry_state(e)
-            groups.setdefault(f"Docker {e.get('engine', '?')}", Counter())[state] += 1
-            who = short_user(e["user"]) if e.get("user") else "root"
-            groups.setdefault(f"Ran as: {who}", Counter())[state] += 1
+            groups.setdefault(f"Docker {short_engine(e.get('engine', '?'))}", Counter())[state] += 1
+            if e.get("user"):  # a command not run ran as nobody
+                groups.setdefault(f"As {short_user(e['user'])}", Counter())[state] += 1
         once = {
             (e["page"], e["line"]): e
             for e in sorted(commands, key=lambda e: PRECEDENCE.get(Status(e["status"]), 3), reverse=True)

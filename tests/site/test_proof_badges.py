@@ -48,7 +48,7 @@ def test_badge_says_where_and_when_it_was_verified():
 
 def test_skipped_badge_gives_the_reason_in_a_readers_words():
     text = badge_text("skipped", [entry("skipped", "needs a GPU machine (--target gpu)")])
-    assert text == "Not run here: Needs a GPU machine"
+    assert text == "Not run here: Needs a GPU machine. The output shown was not printed by a checked run."
 
 
 def run(target, date, statuses, digest="d1"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import sys
@@ -181,15 +182,23 @@ def test_every_console_block_carries_the_badge_of_its_own_result(site, page):
         shown = badges.evaluate_all("badges => badges.map(b => b.className)")
         wanted = [BADGE[status] for status in statuses]
         assert [next(c for c in cls.split() if c in BADGE.values()) for cls in shown] == wanted, name
-        texts = badges.evaluate_all("badges => badges.map(b => b.textContent.trim())")  # tabs hide some
-        for text, status in zip(texts, statuses, strict=True):
+        # The one line a reader sees (tabs hide some blocks, so read the text, not what shows).
+        lines = badges.evaluate_all("badges => badges.map(b => b.querySelector('summary').textContent.trim())")
+        for line, status in zip(lines, statuses, strict=True):
             if status is Status.SKIPPED:
-                assert text == "Not run here: Needs a GPU machine", text  # in a reader's words, no flags
+                assert line == "\u2013 Not run: needs a GPU machine", line  # in a reader's words, no flags
+            elif status is Status.PASSED:
+                assert re.fullmatch(
+                    r"\u2713 Verified \d{1,2} \w{3} \d{4} \u00b7 Docker 20\.10 \u00b7 \d+ commands?", line
+                ), line
+        # Output of a block not run is marked apart from verified output.
+        skipped = blocks.evaluate_all("bs => bs.map(b => b.classList.contains('proof-output-skipped'))")
+        assert skipped == [status is Status.SKIPPED for status in statuses], name
 
 
 def test_summary_page_lists_every_planted_command(site, page):
     page.goto(f"{site}/proof.html")
-    rows = page.locator("table.proof-summary tbody tr")
+    rows = page.locator("table.proof-summary tbody tr:not(.proof-page-row)")
     planted = sum(len(block.commands) for name in CONSOLE_PAGES for block in collect_page(ROOT / "docs" / f"{name}.md"))
     assert rows.count() == planted
 
