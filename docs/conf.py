@@ -31,14 +31,14 @@ extensions = [
     "charts",  # size, rebuild and layer charts from the bench (docs/_ext/charts.py)
     "template_zip",  # docker-practice/ as build/template/docker-practice.zip (docs/_ext/template_zip.py)
     "config_reference",  # the verifier's configuration keys, from their declaration (docs/_ext/config_reference.py)
-    "sphinx.ext.graphviz",  # the pictures (the reader's path, Docker next to Apptainer), drawn by dot
+    "pictures",  # Graphviz pictures (the reader's path, Docker next to Apptainer) as SVG images (docs/_ext/pictures.py)
 ]
 
 # -- Pictures: Graphviz, as SVG ---------------------------------------------------
 # Without dot, sphinx.ext.graphviz only warns per picture; stop at once and say what to install.
 if shutil.which("dot") is None:
     raise RuntimeError("the guide's pictures need Graphviz's dot: apt-get install graphviz (conf/provision.sh docs)")
-graphviz_output_format = "svg"
+graphviz_output_format = "svg"  # what pictures.py shows
 # Transparent background, and colours that read on furo's light and dark themes alike:
 # filled nodes with white text, edges and edge labels in a middle grey.
 graphviz_dot_args = [
@@ -82,6 +82,7 @@ copybutton_exclude = ".linenos, .go"
 html_theme = "furo"
 html_title = "Containers for ML research"
 html_static_path = ["_static"]
+html_css_files = ["layout.css"]  # the in-page table of contents at 1280 px
 
 # -- Proof on the page --------------------------------------------------------
 # The verifier's latest results: this machine's run, the run on current Docker
