@@ -6,6 +6,7 @@
 #   conf/provision.sh all      both (the default)
 #   conf/provision.sh STEP...  several steps, in the order given (e.g. all browser)
 #   conf/provision.sh browser  install Debian's chromium for the browser test
+#   conf/provision.sh docs     install Debian's graphviz (dot draws the site's pictures)
 #   conf/provision.sh engine-current  current Docker (Debian unstable's docker.io,
 #                              containerd image store) beside the first engine
 #   conf/provision.sh env-current     print the exports that point a shell at it:
@@ -155,6 +156,16 @@ provision_browser() {
   say "installing Debian's chromium (about 30 s)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
+# The site's pictures are drawn at build time by Graphviz's dot (sphinx.ext.graphviz).
+provision_docs() {
+  command -v dot >/dev/null 2>&1 && { say "graphviz present: $(dot -V 2>&1)"; return; }
+  [ "$(id -u)" = 0 ] || die "no Graphviz (dot), which draws the site's pictures: sudo apt-get install graphviz"
+  command -v apt-get >/dev/null || die "no Graphviz and no apt-get: install Graphviz so that dot is on PATH"
+  say "installing Debian's graphviz (the site's pictures; about 10 s)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null
 }
 
 # -- The current engine, beside the first one ----------------------------------
@@ -430,11 +441,12 @@ for step in "$@"; do
     engine) provision_engine ;;
     images) provision_images ;;
     browser) provision_browser ;;
+    docs) provision_docs ;;
     all) provision_engine; provision_images ;;
     engine-current) provision_engine_current ;;
     env-current) print_current_env ;;
     cluster) provision_cluster ;;
     accounts) provision_accounts ;;
-    *) die "unknown step '$step': use engine, images, browser, all, cluster, accounts, engine-current or env-current" ;;
+    *) die "unknown step '$step': use engine, images, browser, docs, all, cluster, accounts, engine-current or env-current" ;;
   esac
 done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -30,6 +31,28 @@ extensions = [
     "charts",  # size, rebuild and layer charts from the bench (docs/_ext/charts.py)
     "template_zip",  # docker-practice/ as build/template/docker-practice.zip (docs/_ext/template_zip.py)
     "config_reference",  # the verifier's configuration keys, from their declaration (docs/_ext/config_reference.py)
+    "pictures",  # Graphviz pictures (the reader's path, Docker next to Apptainer) as SVG images (docs/_ext/pictures.py)
+]
+
+# -- Pictures: Graphviz, as SVG ---------------------------------------------------
+# Without dot, sphinx.ext.graphviz only warns per picture; stop at once and say what to install.
+if shutil.which("dot") is None:
+    raise RuntimeError("the guide's pictures need Graphviz's dot: apt-get install graphviz (conf/provision.sh docs)")
+graphviz_output_format = "svg"  # what pictures.py shows
+# Transparent background, and colours that read on furo's light and dark themes alike:
+# filled nodes with white text, edges and edge labels in a middle grey.
+graphviz_dot_args = [
+    "-Gbgcolor=transparent",
+    "-Gfontname=sans-serif",
+    "-Nfontname=sans-serif",
+    "-Efontname=sans-serif",
+    "-Nshape=box",
+    "-Nstyle=rounded,filled",
+    "-Nfillcolor=#2f6fb0",
+    "-Nfontcolor=white",
+    "-Ncolor=#2f6fb0",
+    "-Ecolor=#8a8a8a",
+    "-Efontcolor=#8a8a8a",
 ]
 exclude_patterns = ["_build", "_ext", "_data", "Thumbs.db", ".DS_Store"]
 # The verifier parses the pages with MYST_EXTENSIONS. The site adds `substitution`
@@ -59,6 +82,7 @@ copybutton_exclude = ".linenos, .go"
 html_theme = "furo"
 html_title = "Containers for ML research"
 html_static_path = ["_static"]
+html_css_files = ["layout.css"]  # the in-page table of contents at 1280 px
 
 # -- Proof on the page --------------------------------------------------------
 # The verifier's latest results: this machine's run, the run on current Docker

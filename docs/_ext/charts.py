@@ -27,7 +27,7 @@ from image_bench.report import size_text
 from image_bench.store import measured_on
 
 SEED_COLOUR, OURS_COLOUR, FLOOR_COLOUR = "#d9822b", "#2e7d32", "#8a8a8a"
-FONT = 'font-family="system-ui, sans-serif" font-size="13" fill="currentColor"'
+FONT = 'font-family="system-ui, sans-serif" font-size="14" fill="currentColor"'
 
 
 def load_bench(app: Sphinx) -> tuple[dict, str]:
@@ -45,22 +45,23 @@ def svg(width: int, height: int, body: list[str], title: str) -> str:
     )
 
 
-def bars(rows: list[tuple[str, float, str, str]], title: str, label_width: int = 230) -> str:
-    """Horizontal bars: (label, value, colour, text shown after the bar)."""
-    width, bar_height, gap = 720, 22, 10
-    longest = max(value for _, value, _, _ in rows) or 1
-    room_for_text = 7 * max(len(shown) for *_, shown in rows) + 16  # about 7 px a character at 13 px
-    scale = (width - label_width - room_for_text) / longest
+def bars(rows: list[tuple[str, float, str, str]], title: str, longest: float = 0) -> str:
+    """Horizontal bars: (label, value, colour, text shown after the bar). Each label sits
+    above its bar, so the chart stays narrow and readable on a phone. `longest` is the
+    value a full bar stands for: charts of one measure share it, so lengths compare."""
+    width, bar_height, row_height = 480, 18, 46
+    longest = longest or max(value for _, value, _, _ in rows) or 1
+    # Room for the value after the longest bar: a fixed share, so charts given one
+    # `longest` draw at one scale (about 8 px a character at 14 px: 24 characters).
+    scale = (width - 8 * 24 - 12) / longest
     body = []
     for i, (label, value, colour, shown) in enumerate(rows):
-        y = 10 + i * (bar_height + gap)
+        y = 6 + i * row_height
         length = max(value * scale, 1)
-        body.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" {FONT}>{escape(label)}</text>')
-        body.append(
-            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" fill="{colour}" rx="3"/>'
-        )
-        body.append(f'<text x="{label_width + length + 6:.1f}" y="{y + 15}" {FONT}>{escape(shown)}</text>')
-    return svg(width, 20 + len(rows) * (bar_height + gap), body, title)
+        body.append(f'<text x="0" y="{y + 14}" {FONT}>{escape(label)}</text>')
+        body.append(f'<rect x="0" y="{y + 20}" width="{length:.1f}" height="{bar_height}" fill="{colour}" rx="3"/>')
+        body.append(f'<text x="{length + 6:.1f}" y="{y + 34}" {FONT}>{escape(shown)}</text>')
+    return svg(width, 12 + len(rows) * row_height, body, title)
 
 
 class BenchDirective(SphinxDirective):
@@ -89,35 +90,33 @@ class BenchDirective(SphinxDirective):
         return f"Measured on {date} with {engine}: the median of {runs} runs."
 
 
-class SizeChart(BenchDirective):
-    """One chart per target, each on its own scale: GPU images are ten times larger."""
+def size_charts(figures: dict) -> str:
+    """One chart per target, on one scale: a bar's length is its size, whichever chart it is in."""
+    targets = [t for t in ("cpu", "gpu") if t in figures]
+    longest = max(max(figures[t]["ours"]["size_bytes"], figures[t]["seed-style"]["size_bytes"]) for t in targets)
+    charts = []
+    for target in targets:
+        part = figures[target]
+        ours, seed = part["ours"]["size_bytes"], part["seed-style"]["size_bytes"]
+        floor = part["floor"]["floor_bytes"]
+        name = target.upper()
+        rows = [
+            (f"{name}: tutorial-style", seed, SEED_COLOUR, size_text(seed)),
+            (f"{name}: the template", ours, OURS_COLOUR, f"{size_text(ours)} ({ours / seed:.2f}x)"),
+            (f"{name}: floor (OS, Python, packages)", floor, FLOOR_COLOUR, size_text(floor)),
+        ]
+        charts.append(bars(rows, f"{name} image sizes", longest))
+    return "".join(charts)
 
+
+class SizeChart(BenchDirective):
     def run(self) -> list[nodes.Node]:
         figures, source = self.figures()
         if "cpu" not in figures:
             return self.missing()
-        charts = []
-        for target in ("cpu", "gpu"):
-            if target not in figures:
-                continue
-            part = figures[target]
-            ours, seed = part["ours"]["size_bytes"], part["seed-style"]["size_bytes"]
-            floor = part["floor"]["floor_bytes"]
-            name = target.upper()
-            rows = [
-                (f"{name}: tutorial-style", seed, SEED_COLOUR, size_text(seed)),
-                (f"{name}: the template", ours, OURS_COLOUR, f"{size_text(ours)} ({ours / seed:.2f}x tutorial-style)"),
-                (
-                    f"{name}: floor",
-                    floor,
-                    FLOOR_COLOUR,
-                    f"{size_text(floor)}: OS, Python, packages (template: {ours / floor:.2f}x)",
-                ),
-            ]
-            charts.append(bars(rows, f"{name} image sizes"))
         gpu_runs = figures.get("gpu", {}).get("runs")
         note = f" The GPU figures are from {gpu_runs} run." if gpu_runs == 1 else ""
-        return self.chart("".join(charts), self.provenance(figures, source) + note)
+        return self.chart(size_charts(figures), self.provenance(figures, source) + note)
 
 
 class RebuildChart(BenchDirective):
@@ -132,7 +131,7 @@ class RebuildChart(BenchDirective):
                 fetched = builds[scenario]["median_downloaded_bytes"] or 0
                 seconds = builds[scenario]["median_seconds"]
                 rows.append((f"{scenario}, {name}", fetched, colour, f"{size_text(fetched)} in {seconds:.1f} s"))
-        return self.chart(bars(rows, "Bytes fetched by each build", label_width=280), self.provenance(figures, source))
+        return self.chart(bars(rows, "Bytes fetched by each build"), self.provenance(figures, source))
 
 
 def short_instruction(created_by: str) -> str:

@@ -14,7 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from proof import badge_text, block_status
+from proof import badge_line, badge_text, block_status, human_date, output_source, reading_order
 
 from verify_tutorial.reporting.results import SCHEMA_VERSION, merge_documents
 
@@ -43,12 +43,12 @@ def test_block_status(statuses, expected):
 
 def test_badge_says_where_and_when_it_was_verified():
     text = badge_text("verified", [entry("passed")] * 2)
-    assert text == "Verified: 2 commands ran and matched on CPU, Docker 20.10.24, 2026-11-29"
+    assert text == "Verified: 2 commands ran and matched on CPU, Docker 20.10.24, 29 Nov 2026"
 
 
 def test_skipped_badge_gives_the_reason_in_a_readers_words():
     text = badge_text("skipped", [entry("skipped", "needs a GPU machine (--target gpu)")])
-    assert text == "Not run here: Needs a GPU machine"
+    assert text == "Not run here: Needs a GPU machine. The output shown was not printed by a checked run."
 
 
 def run(target, date, statuses, digest="d1"):
@@ -67,7 +67,7 @@ def test_merged_runs_show_a_gpu_pass_over_a_cpu_skip_and_a_failure_over_a_pass()
     assert merged["pages"]["docs/p.md"] == "new"  # the newest run's view of the page
     assert merged["target"] == "cpu + gpu"
     gpu_pass = [e for e in merged["commands"] if e["line"] == 5]
-    assert badge_text("verified", gpu_pass).endswith("on GPU, Docker 27.0, 2026-11-30")
+    assert badge_text("verified", gpu_pass).endswith("on GPU, Docker 27.0, 30 Nov 2026")
 
 
 PAGE = "# A page\n\nSome text.\n\n```console\n$ echo hi\nhi\n```\n"
@@ -135,7 +135,7 @@ def test_a_pass_on_each_of_two_engines_names_both():
     assert merged["engine"] == "20.10.24 + 28.5.2"
     text = badge_text("verified", merged["commands"])
     assert text == (
-        "Verified: 2 commands ran and matched on CPU, Docker 20.10.24, 2026-11-29; on CPU, Docker 28.5.2, 2026-11-29"
+        "Verified: 2 commands ran and matched on CPU, Docker 20.10.24, 29 Nov 2026; on CPU, Docker 28.5.2, 29 Nov 2026"
     )
 
 
@@ -179,5 +179,44 @@ def test_a_badge_names_the_tools_a_block_ran_with_in_reader_words():
 def test_the_badge_says_who_ran_it_without_the_host_s_account_name(user, words):
     entry = {"page": "docs/p.md", "line": 3, "status": "passed", "reason": "", "target": "cpu"}
     text = badge_text("verified", [{**entry, "engine": "28.5.2", "date": "2026-12-03T10:00:00+00:00", "user": user}])
-    assert text.endswith(f"on CPU, Docker 28.5.2, 2026-12-03, {words}"), text
+    assert text.endswith(f"on CPU, Docker 28.5.2, 3 Dec 2026, {words}"), text
     assert user.split()[0] not in text or user.startswith("root ")
+
+
+def test_the_badge_line_is_short_state_date_engines_user_count():
+    base = {"page": "docs/p.md", "status": "passed", "reason": "", "target": "cpu"}
+    entries = [
+        {**base, "line": line, "engine": engine, "date": date, "user": "verify-reader (uid 1002; groups docker)"}
+        for line in (3, 4, 5, 6)
+        for engine, date in (("20.10.24", "2026-12-02T09:00:00+00:00"), ("28.5.2", "2026-12-03T10:00:00+00:00"))
+    ]
+    assert (
+        badge_line("verified", entries)
+        == "\u2713 Verified 3 Dec 2026 \u00b7 Docker 28.5 and 20.10 \u00b7 ordinary user \u00b7 4 commands"
+    )
+
+
+def test_a_skipped_badge_line_says_why_in_a_readers_words():
+    line = badge_line("skipped", [entry("skipped", "needs a GPU machine (--target gpu)")])
+    assert line == "\u2013 Not run: needs a GPU machine"
+
+
+@pytest.mark.parametrize(
+    ("iso", "shown"),
+    [("2026-12-03T10:00:00+00:00", "3 Dec 2026"), ("2026-01-31", "31 Jan 2026"), ("soon", "soon"), ("", "?")],
+)
+def test_dates_read_as_a_person_writes_them(iso, shown):
+    assert human_date(iso) == shown
+
+
+def test_the_output_source_comes_from_the_comment_above_the_fence():
+    page = ["Text.", "", "% verify: requires=gpu", "% output-from: an H100, 2 Dec 2026", "```console", "$ x"]
+    assert output_source(page, fence_line=5) == "an H100, 2 Dec 2026"
+    assert output_source(["% output-from: elsewhere", "Text.", "```console"], fence_line=3) == ""
+
+
+def test_the_proof_page_follows_the_guide_s_reading_order():
+    order = reading_order(ROOT / "docs" / "index.md")
+    assert order[:3] == ["start", "why", "concepts"]
+    assert order.index("example") < order.index("gpu-host") < order.index("advanced")
+    assert order != sorted(order)

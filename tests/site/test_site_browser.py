@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import sys
@@ -183,15 +184,23 @@ def test_every_console_block_carries_the_badge_of_its_own_result(site, page):
         shown = badges.evaluate_all("badges => badges.map(b => b.className)")
         wanted = [BADGE[status] for status in statuses]
         assert [next(c for c in cls.split() if c in BADGE.values()) for cls in shown] == wanted, name
-        texts = badges.evaluate_all("badges => badges.map(b => b.textContent.trim())")  # tabs hide some
-        for text, status in zip(texts, statuses, strict=True):
+        # The one line a reader sees (tabs hide some blocks, so read the text, not what shows).
+        lines = badges.evaluate_all("badges => badges.map(b => b.querySelector('summary').textContent.trim())")
+        for line, status in zip(lines, statuses, strict=True):
             if status is Status.SKIPPED:
-                assert text == "Not run here: Needs a GPU machine", text  # in a reader's words, no flags
+                assert line == "\u2013 Not run: needs a GPU machine", line  # in a reader's words, no flags
+            elif status is Status.PASSED:
+                assert re.fullmatch(
+                    r"\u2713 Verified \d{1,2} \w{3} \d{4} \u00b7 Docker 20\.10 \u00b7 \d+ commands?", line
+                ), line
+        # Output of a block not run is marked apart from verified output.
+        skipped = blocks.evaluate_all("bs => bs.map(b => b.classList.contains('proof-output-skipped'))")
+        assert skipped == [status is Status.SKIPPED for status in statuses], name
 
 
 def test_summary_page_lists_every_planted_command(site, page):
     page.goto(f"{site}/proof.html")
-    rows = page.locator("table.proof-summary tbody tr")
+    rows = page.locator("table.proof-summary tbody tr:not(.proof-page-row)")
     planted = sum(len(block.commands) for name in CONSOLE_PAGES for block in collect_page(ROOT / "docs" / f"{name}.md"))
     assert rows.count() == planted
 
@@ -258,3 +267,76 @@ def test_template_download_unpacks_and_make_help_runs(site, page, tmp_path):
     assert unpacked.returncode == 0, unpacked.stderr
     assert "docker-build-cpu" in unpacked.stdout
     assert unpacked.stdout == original.stdout
+
+
+# The pages with the new pictures, charts and tables, at a phone's and a laptop's width,
+# in light and dark mode (furo follows the browser's colour scheme).
+LOOKS = ["index", "concepts", "example", "advanced", "proof"]
+
+
+@pytest.fixture(params=[(w, s) for w in (390, 1280) for s in ("light", "dark")], ids=lambda p: f"{p[0]}-{p[1]}")
+def looking(browser, request):
+    width, scheme = request.param
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda r: tab.requested.append(r.url))
+    yield tab, width, scheme
+    context.close()
+
+
+@pytest.mark.parametrize("name", LOOKS)
+def test_pages_read_at_both_widths_in_both_schemes(site, looking, name):
+    tab, width, scheme = looking
+    tab.goto(f"{site}/{name}.html", wait_until="networkidle")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=SCREENSHOTS / f"{name}-{width}-{scheme}.png", full_page=True)
+    # The site asks nothing of any other host: fonts, scripts and pictures are all its own.
+    elsewhere = [url for url in tab.requested if not url.startswith(site) and not url.startswith("data:")]
+    assert elsewhere == [], elsewhere
+    # furo draws the scheme the browser asks for.
+    dark = tab.evaluate("""() => {
+        const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+        return r + g + b < 3 * 128;
+    }""")
+    assert dark == (scheme == "dark"), name
+    # Nothing is wider than the window, pictures and charts included.
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width, name
+    if width == 1280 and tab.locator(".toc-tree a").count() > 1:
+        box = tab.locator("aside.toc-drawer .toc-tree").bounding_box()  # on screen, not in a drawer off it
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name}: no table of contents at 1280 px"
+
+
+def test_the_pictures_are_drawn_as_transparent_svg(site, page):
+    for name, wanted in (("index", 1), ("concepts", 1)):
+        load(page, f"{site}/{name}.html")
+        # As <img>: Chromium keeps an image's transparent background in dark mode (an <object>'s it paints white).
+        pictures = page.locator("div.graphviz img[src$='.svg']")
+        assert pictures.count() >= wanted, name
+        assert page.locator("object.graphviz").count() == 0, name
+        for src in pictures.evaluate_all("imgs => imgs.map(i => i.src)"):
+            drawn = page.request.get(src).text()
+            assert "<svg" in drawn and 'fill="white"' not in drawn.split('<g id="node1"')[0], src
+
+
+def test_proof_commands_wrap_between_words_on_a_phone(site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    tab = context.new_page()
+    tab.goto(f"{site}/proof.html", wait_until="networkidle")
+    # One header for the whole table, and the summary before it.
+    assert tab.locator("table.proof-summary thead").count() == 1
+    assert tab.locator("table.proof-totals").count() == 1
+    # A command breaks between words; only a word wider than the column breaks inside,
+    # and then into lines of at least a dozen characters, never one character a line.
+    shapes = tab.locator("table.proof-summary tbody td:nth-child(2) code").evaluate_all(
+        """codes => codes.map(c => ({
+            text: c.textContent,
+            lines: c.getClientRects().length,
+        }))"""
+    )
+    assert shapes, "no commands listed"
+    squeezed = [
+        s["text"] for s in shapes if s["lines"] > max(1, len(s["text"].split())) and len(s["text"]) / s["lines"] < 12
+    ]
+    assert squeezed == [], f"commands broken inside words at 390 px: {squeezed[:3]}"
+    context.close()
