@@ -380,12 +380,7 @@ class ProofSummary(SphinxDirective):
     def grid(self, columns: list[str], rows: list[list[str]], widths: list[int], cls: str) -> nodes.table:
         table, body = self.frame(columns, widths, cls)
         for cells in rows:
-            row = nodes.row()
-            for text in cells:
-                entry = nodes.entry()
-                entry += nodes.paragraph(text=text)
-                row += entry
-            body += row
+            body += text_row(cells)
         return table
 
     @staticmethod
@@ -397,12 +392,7 @@ class ProofSummary(SphinxDirective):
             group += nodes.colspec(colwidth=width)
         head = nodes.thead()
         group += head
-        row = nodes.row()
-        for text in columns:
-            entry = nodes.entry()
-            entry += nodes.paragraph(text=text)
-            row += entry
-        head += row
+        head += text_row(columns)
         body = nodes.tbody()
         group += body
         return table, body
@@ -418,3 +408,13 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("proof-summary", ProofSummary)
     app.add_css_file("proof.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+
+
+def text_row(cells: list[str]) -> nodes.row:
+    """A table row of plain-text cells."""
+    row = nodes.row()
+    for text in cells:
+        entry = nodes.entry()
+        entry += nodes.paragraph(text=text)
+        row += entry
+    return row

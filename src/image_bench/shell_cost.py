@@ -227,8 +227,9 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m image_bench.shell_cost", description=__doc__.splitlines()[0])
+def arguments(prog: str, description: str, argv: list[str] | None) -> argparse.Namespace:
+    """The options this bench and tool_cost share: runs, sizes, where the tools are, the JSON."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--runs", type=int, default=RUNS, help=f"runs per page; the fastest counts ({RUNS})")
     parser.add_argument("--sizes", type=parse_sizes, default=SIZES, help="command counts per page (50,500)")
     parser.add_argument("--tools", type=Path, help="the folder holding byexample and prysk (a virtualenv's bin)")
@@ -236,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments("python -m image_bench.shell_cost", __doc__.splitlines()[0], argv)
     try:
         figures = measure(args.sizes, args.runs, args.tools, say=lambda m: print(m, file=sys.stderr, flush=True))
     except BenchError as error:

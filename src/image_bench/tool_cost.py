@@ -14,7 +14,6 @@ command than byexample, 2 when a tool is missing or fails.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -141,14 +140,7 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m image_bench.tool_cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=shell_cost.RUNS, help="runs per page; the fastest counts")
-    parser.add_argument("--sizes", type=shell_cost.parse_sizes, default=shell_cost.SIZES, help="command counts")
-    parser.add_argument("--tools", type=Path, help="the folder holding byexample and prysk (a virtualenv's bin)")
-    parser.add_argument("--output", type=Path, help="also write the figures there, as JSON")
-    args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    args = shell_cost.arguments("python -m image_bench.tool_cost", __doc__.splitlines()[0], argv)
     try:
         figures = measure(args.sizes, args.runs, args.tools, say=lambda m: print(m, file=sys.stderr, flush=True))
     except BenchError as error:

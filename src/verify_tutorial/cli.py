@@ -23,7 +23,7 @@ from .errors import NoBlocks, NoSuchPage, VerifyError
 from .parsing.pages import PAGE_SUFFIXES, find_pages
 from .verifier import Verifier, keep_going
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = runner.EXIT_INTERRUPTED
 # pytest's exit statuses, without importing it for a run that does not need it.
 OK, TESTS_FAILED, INTERRUPTED, NO_TESTS_COLLECTED = 0, 1, 2, 5
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"

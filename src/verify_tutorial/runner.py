@@ -21,7 +21,7 @@ from .interrupts import InterruptPolicy
 from .reporting.results import Result, Status, overhead_line, summary_line, write_atomically
 from .verifier import Verifier
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # as a shell reports a run ended by SIGINT
 Say = Callable[[str], None]
 
 

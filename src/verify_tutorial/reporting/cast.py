@@ -41,8 +41,7 @@ class Scrubber:
         """Secrets from the page's environment, the host's names, the page's folders
         (deepest first, so a home inside the page's folder becomes `~`, not `~/home`),
         and any other folder of the run's (`temp_prefix`: the start of their paths)."""
-        pairs = [(value, SECRET_SHOWN) for name, value in env.items() if SECRET_NAME.search(name) and len(value) >= 4]
-        pairs += [(str(path), shown) for path, shown in folders]
+        pairs = cls.for_secrets(env).replacements + [(str(path), shown) for path, shown in folders]
         patterns = [(re.compile(re.escape(temp_prefix) + r"[^/\s'\"]*"), "~")] if temp_prefix else []
         # The host's names as whole words only: a short one ("vm") is also part of other words.
         node = platform.node()
