@@ -3,7 +3,7 @@
     python -m image_bench.tool_cost [--runs N] [--sizes 50,500] [--tools DIR] [--output PATH]
 
 verify-tutorial (its CLI, on a project whose pyproject.toml holds the three lines
-of an engine-free configuration), byexample and prysk each run pages of 1 and of
+of an engine-free configuration, so no casts), byexample and prysk each run pages of 1 and of
 N `echo` commands as processes of their own, taking turns. Start-up is the
 fastest run of the 1-command page; a command's cost is what a page's N-1 more
 commands add, per command. Unlike shell_cost, which times the shells alone, this

@@ -55,6 +55,7 @@ class Settings:
     exclude: tuple[str, ...] = ()  # glob patterns of pages, relative to `pages`, never read
     defaults: tuple[str, ...] = ()  # every block's options to start from, as option words
     keep_going: bool = False  # after a failure, run the rest of the page
+    casts: bool = False  # record each block's run for a site's player (casts/PAGE/LINE.cast)
 
     @property
     def dialect(self) -> Dialect:
@@ -320,6 +321,15 @@ KEYS: tuple[Key, ...] = (
         "(always so under --accept, unless --stop-at-first).",
         _flag,
     ),
+    Key(
+        "casts",
+        "boolean",
+        False,
+        "Record each block's run, with its timings, as an asciinema cast (casts/PAGE/LINE.cast under "
+        "results_dir), for a site to play; results entries name their cast. Off: no files, and a page's "
+        "old casts are removed.",
+        _flag,
+    ),
     Key("rules", "list of tables", [], "The project's own normalizers: [[rules]] name, pattern, placeholder.", _rules),
     Key(
         "reserved",
@@ -408,6 +418,7 @@ def load(path: Path = DEFAULT_FILE) -> Settings:
         exclude=values["exclude"],
         defaults=_checked_defaults(path, values["defaults"], vocabulary),
         keep_going=values["keep_going"],
+        casts=values["casts"],
     )
 
 

@@ -202,6 +202,7 @@ class Verifier:
             account_env=engine.account_env,
             reader_env={**self.reader_env, **env},
             start=next((b.start for b in blocks), ShellStart()),
+            record_casts=self.settings.casts,
         )
         page_run.services = list(running)
         self.live.append(page_run)
@@ -287,7 +288,10 @@ class Verifier:
         if page_run in self.live:
             self.live.remove(page_run)
         page_run.close()
-        cast.write_casts(self.settings.results_dir, page_run.display, page_run.casts)
+        if self.settings.casts:
+            cast.write_casts(self.settings.results_dir, page_run.display, page_run.casts)
+        else:  # no cast may outlive the run that made it
+            cast.remove_casts(self.settings.results_dir, page_run.display)
         return self.engine.clean_up()
 
     def fail(self, error: VerifyError, say: Say) -> None:

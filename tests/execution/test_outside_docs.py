@@ -208,7 +208,9 @@ def test_ctrl_c_twice_ends_the_run_with_130_and_leaves_no_process(outside, tmp_p
 
 def test_each_block_is_recorded_as_a_cast_with_nothing_of_the_machine_in_it(outside):
     config = outside / "pyproject.toml"
-    config.write_text(config.read_text() + '[tool.verify-tutorial.defaults]\nenv = { API_TOKEN = "s3cr3t-value-42" }\n')
+    config.write_text(
+        config.read_text() + 'casts = true\n[tool.verify-tutorial.defaults]\nenv = { API_TOKEN = "s3cr3t-value-42" }\n'
+    )
     (outside / "docs" / "private.md").write_text(
         '% verify: setup="echo HIDDEN-SETUP-STEP"\n'
         '```console\n$ echo "on $(uname -n)."\non .* (re)\n'
@@ -256,6 +258,8 @@ def test_a_blocks_env_is_put_back_even_when_its_teardown_fails(outside):
 
 
 def test_secret_values_stay_out_of_reports_results_and_casts(outside):
+    config = outside / "pyproject.toml"
+    config.write_text(config.read_text() + "casts = true\n")
     only(
         outside, "s.md", '% verify: env=DEPLOY_TOKEN=blockval99\n```console\n$ echo "$DEPLOY_TOKEN $MY_TOKEN"\nx\n```\n'
     )
@@ -267,7 +271,9 @@ def test_secret_values_stay_out_of_reports_results_and_casts(outside):
         env={**os.environ, "MY_TOKEN": "tok-abcdef123"},
     )
     assert env_run.returncode == 1 and "+<secret> <secret>" in env_run.stdout, env_run.stdout
-    files = [outside / "build" / "verify" / "results.json", *(outside / "build" / "verify").rglob("*.cast")]
+    casts = list((outside / "build" / "verify").rglob("*.cast"))
+    assert [c.name for c in casts] == ["2.cast"], casts  # recorded, so the check below reads one
+    files = [outside / "build" / "verify" / "results.json", *casts]
     for text in [env_run.stdout, *(f.read_text() for f in files)]:
         assert "blockval99" not in text and "tok-abcdef123" not in text
 
@@ -297,3 +303,18 @@ def test_the_projects_own_tests_alone_leave_the_verifiers_junit_alone(outside):
     assert junit.exists()
     run(outside, "tests", tool="pytest")
     assert junit.exists()
+
+
+def test_casts_are_off_by_default_and_turning_them_off_removes_a_pages_old_ones(outside):
+    only(outside, "c.md", "```console\n$ echo hi\nhi\n```\n")
+    casts = outside / "build" / "verify" / "casts" / "docs" / "c.md"
+    assert run(outside).returncode == 0 and not casts.exists()
+    config = outside / "pyproject.toml"
+    plain = config.read_text()
+    config.write_text(plain + "casts = true\n")
+    assert run(outside).returncode == 0 and (casts / "1.cast").is_file()
+    entry = json.loads((outside / "build" / "verify" / "results.json").read_text())["commands"][0]
+    assert entry["cast"] == "casts/docs/c.md/1.cast"
+    config.write_text(plain)
+    assert run(outside).returncode == 0 and not casts.exists()
+    assert "cast" not in json.loads((outside / "build" / "verify" / "results.json").read_text())["commands"][0]

@@ -83,3 +83,13 @@ def test_the_digest_recorded_is_the_one_the_run_read(tmp_path):
     out = tmp_path / "results.json"
     write_results(out, [result("passed")], RunInfo("cpu", "1"), 1.0, tmp_path, digests={"p.md": "as-read"})
     assert read_results(out)["pages"] == {"p.md": "as-read"}
+
+
+def test_the_results_file_has_a_command_a_line_and_reads_back_whole(tmp_path):
+    (tmp_path / "p.md").write_text("$ true\n")
+    odd = Result("p.md", 2, 'echo "é\\u2028\\ud800"', Status.FAILED, expected=["a"], actual=["b\x1b[0m"])
+    written = write_results(tmp_path / "out.json", [result("passed"), odd], RunInfo("cpu", "20.10"), 1.0, tmp_path)
+    text = (tmp_path / "out.json").read_text(encoding="utf-8")
+    assert json.loads(text) == json.loads(json.dumps(written))
+    command_lines = [line for line in text.splitlines() if line.startswith('    {"page": ')]
+    assert len(command_lines) == 2 and text.isascii()  # escaped, so odd output cannot break the file

@@ -83,6 +83,7 @@ class PageRun:
         account_env: AccountEnv = lambda home, env: {},
         reader_env: dict[str, str] | None = None,
         start: ShellStart = NO_START,
+        record_casts: bool = True,
     ):
         self.display = display
         self.wants_terminal = wants_terminal
@@ -101,6 +102,7 @@ class PageRun:
         self._shells: dict[tuple[str, str], PageShell] = {}
         self.failed_at: str | None = None  # the page's first failure, file:line
         self._me: str | None = None
+        self.record_casts = record_casts
         self.casts: dict[int, CastRecorder] = {}  # by block line: each block's recorded run
         self._scrub: tuple[object, Scrubber] | None = None
         self._block_env: dict[str, str] = {}
@@ -190,6 +192,15 @@ class PageRun:
             raise StepFailed(result, f"{self.display}: cwd={cwd}: no such folder {where}; fix cwd")
         return folder
 
+    def _cast(self, block: Block, command: Command) -> CastRecorder | None:
+        """The block's recorder, with this command typed into it; None when casts are off."""
+        if not self.record_casts:
+            return None
+        scrub = self._scrubber(block.options.env)
+        cast = self.casts.setdefault(block.line, CastRecorder(scrub, int(self.env.get("COLUMNS", 120))))
+        cast.command(command.text, f"({command.label}) $ " if command.label else "$ ")
+        return cast
+
     def run_step(
         self,
         block: Block,
@@ -209,12 +220,11 @@ class PageRun:
             for hidden in _setting(block.options.env) + block.options.setup:
                 hidden_time += self._hidden(shell, hidden, timeout, command.line, "setup")
         self._block_env = block.options.env  # its secrets too stay out of what is shown
-        scrub = self._scrubber(block.options.env)
-        cast = self.casts.setdefault(block.line, CastRecorder(scrub, int(self.env.get("COLUMNS", 120))))
-        cast.command(command.text, f"({command.label}) $ " if command.label else "$ ")
+        cast = self._cast(block, command)
 
         def seen(text: str) -> None:
-            cast.output(text)
+            if cast is not None:
+                cast.output(text)
             if on_output is not None:
                 on_output(text)
 
@@ -225,7 +235,8 @@ class PageRun:
             use_pty=block.options.pty or self.wants_terminal(command.text),
             on_output=seen,
         )
-        cast.finish_command()
+        if cast is not None:
+            cast.finish_command()
         actual = clean(outcome.output)
         result = Result(
             page=self.display,
@@ -240,7 +251,7 @@ class PageRun:
             role=self.role(command, block),
             user=shell.account.describe() if shell.account else self._own_user(),
             after_failure=earlier or "",
-            cast=cast_name(self.display, block.line),
+            cast=cast_name(self.display, block.line) if cast is not None else "",
         )
         problem = self._problem(block, command, outcome, actual, self.rules)
         if problem == "output" and accept:
