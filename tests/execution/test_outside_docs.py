@@ -318,3 +318,11 @@ def test_casts_are_off_by_default_and_turning_them_off_removes_a_pages_old_ones(
     config.write_text(plain)
     assert run(outside).returncode == 0 and not casts.exists()
     assert "cast" not in json.loads((outside / "build" / "verify" / "results.json").read_text())["commands"][0]
+
+
+def test_a_timed_out_command_is_reported_as_killed(outside):
+    only(outside, "t.md", "% verify: timeout=0.5\n```console\nuser@laptop:~$ sleep 30\n```\n")
+    result = run(outside)
+    assert result.returncode == 1, result.stdout
+    assert "docs/t.md:3: timed out after 0.5 s" in result.stdout
+    assert "no exit status (killed)" in result.stdout and "exit status None" not in result.stdout

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from verify_tutorial.document.options import page_defaults, parse_options
+from verify_tutorial.document.options import page_comment_words, page_defaults, parse_options
 from verify_tutorial.errors import UnknownOption
 
 
@@ -74,3 +74,25 @@ def test_a_block_starts_from_the_page_defaults_and_overrides_them():
     assert (block.pty, block.timeout) == (True, 2.0)
     with pytest.raises(UnknownOption, match=r"^docs/x\.md:1: cwd='\.\./up' must be a folder inside the project"):
         page_defaults([("docs/x.md:1", ["cwd=../up"])])
+
+
+def test_an_option_that_holds_one_value_given_twice_is_named_not_overridden():
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:5: timeout is given twice \(first at docs/x\.md:4\)"):
+        parse_options(Path("docs/x.md"), [(4, " verify: timeout=1"), (5, " verify: exit=0 timeout=2")])
+    assert options("setup=a setup=b env=A=1 env=B=2").setup == ["a", "b"]  # repeatable ones stay so
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:9: pty is given twice"):
+        page_comment_words(Path("docs/x.md"), [(2, " verify-page: pty"), (9, " verify-page: pty=false")])
+
+
+@pytest.mark.parametrize(
+    ("comment", "meant"),
+    [(" verfy: pty", "verify:"), (" Verify: pty", "verify:"), (" verify-pages: pty", "verify-page:")],
+)
+def test_a_misspelt_marker_is_refused_saying_which_it_looks_like(comment, meant):
+    with pytest.raises(UnknownOption, match=rf"^docs/x\.md:4: '\S+' is not a verify marker; did you mean '{meant}'"):
+        parse_options(Path("docs/x.md"), [(4, comment)])
+
+
+@pytest.mark.parametrize("comment", [" verified by hand on 3 Dec", " Note: this needs a GPU", " _verify:", " TODO:"])
+def test_other_comments_are_left_alone(comment):
+    assert parse_options(Path("docs/x.md"), [(4, comment)]) == parse_options(Path("docs/x.md"), [])

@@ -59,7 +59,9 @@ def parse_options(
     starting from `base` (the page's defaults). `requirements` is the vocabulary
     `requires=` may use (None: any name)."""
     options = Options() if base is None else replace(base, env={})
-    for where, word in _words(path, comments, MARKER):
+    words = _words(path, comments, MARKER)
+    _given_once(words)
+    for where, word in words:
         key = word.partition("=")[0]
         if key in PAGE_ONLY:
             raise UnknownOption(
@@ -90,7 +92,23 @@ def page_defaults(
 
 def page_comment_words(path: Path, comments: list[tuple[int, str]]) -> list[tuple[str, list[str]]]:
     """The option words of a page's "verify-page:" comment lines, each with its file:line."""
-    return [(where, [word]) for where, word in _words(path, comments, PAGE_MARKER)]
+    words = _words(path, comments, PAGE_MARKER)
+    _given_once(words)
+    return [(where, [word]) for where, word in words]
+
+
+# Options that hold one value: a second one on the same block (or page) is a mistake,
+# not an override, so it is named rather than silently winning.
+SINGLE = frozenset({"skip", "timeout", "session", "exit", "stdin", "pty", "role", "cwd"})
+
+
+def _given_once(words: list[tuple[str, str]]) -> None:
+    seen: dict[str, str] = {}
+    for where, word in words:
+        key = word.partition("=")[0]
+        if key in SINGLE and key in seen:
+            raise UnknownOption(f"{where}: {key} is given twice (first at {seen[key]}); keep one")
+        seen.setdefault(key, where)
 
 
 def _words(path: Path, comments: list[tuple[int, str]], marker: str) -> list[tuple[str, str]]:
@@ -98,6 +116,7 @@ def _words(path: Path, comments: list[tuple[int, str]], marker: str) -> list[tup
     for line, text in comments:
         body = text.strip()
         if not body.startswith(marker):
+            _misspelt(path, line, body)
             continue
         where = f"{path}:{line}"
         try:
@@ -106,6 +125,17 @@ def _words(path: Path, comments: list[tuple[int, str]], marker: str) -> list[tup
             raise UnknownOption(f"{where}: cannot read verify options ({error}); check the quotes") from None
         found += [(where, word) for word in words]
     return found
+
+
+def _misspelt(path: Path, line: int, body: str) -> None:
+    """A comment that starts with a near miss of a marker ("verfy:", "Verify:") would
+    otherwise be a comment like any other, and its options silently not apply."""
+    first = body.split(maxsplit=1)[0] if body else ""
+    if not first.endswith(":") or first.startswith("_") or first in (MARKER, PAGE_MARKER):
+        return
+    close = difflib.get_close_matches(first.lower(), (MARKER, PAGE_MARKER), n=1, cutoff=0.8)
+    if close:
+        raise UnknownOption(f"{path}:{line}: '{first}' is not a verify marker; did you mean '{close[0]}'?")
 
 
 def _variable(where: str, value: str) -> dict[str, str]:

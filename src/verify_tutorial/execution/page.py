@@ -343,12 +343,17 @@ class PageRun:
     def _report(where: str, command: Command, result: Result, rules: tuple[Rule, ...]) -> str:
         lines = [
             f"{where}: {result.reason}",
-            f"  $ {command.text}",
-            f"  exit status {result.exit_status}, {result.duration:.1f} s",
+            f"  {f'({command.label}) ' if command.label else ''}$ {command.text}",
+            f"  {_ended(result.exit_status)}, {result.duration:.1f} s",
         ]
         if result.expected != result.actual:
             lines.append(unified_diff(result.expected, result.actual, where, rules))
         return "\n".join(lines)
+
+
+def _ended(status: int | None) -> str:
+    """How a command ended: its exit status, or none when it was killed (a timeout)."""
+    return "no exit status (killed)" if status is None else f"exit status {status}"
 
 
 # A block's env= holds for its commands: each variable saved, set and exported before
