@@ -206,6 +206,31 @@ def test_ctrl_c_twice_ends_the_run_with_130_and_leaves_no_process(outside, tmp_p
     assert not [e for e in document["commands"] if e["command"] == "echo never"], "nothing runs after Ctrl-C"
 
 
+def test_after_sigkill_the_next_run_ends_what_the_killed_one_left_running_and_its_folder(outside, tmp_path):
+    pid_file = tmp_path / "sleeper.pid"
+    (outside / "docs" / "slow.md").write_text(f"```console\n$ sh -c 'echo $$ > {pid_file}; exec sleep 120'\n```\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verify_tutorial", "docs/slow.md"],
+        cwd=outside,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sleeper = int(pid_file.read_text())
+    folders = set(Path("/tmp").glob(f"verify-tutorial-*-{process.pid}-page-*"))
+    process.kill()  # SIGKILL: nothing of the run cleans up
+    process.wait()
+    assert not gone(sleeper) and folders and all(f.is_dir() for f in folders)
+    (outside / "docs" / "slow.md").write_text("```console\n$ echo again\nagain\n```\n")
+    rerun = run(outside, "docs/slow.md")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "ended what an earlier run's page still ran" in rerun.stdout + rerun.stderr
+    assert gone(sleeper) and not any(f.exists() for f in folders)
+
+
 def test_each_block_is_recorded_as_a_cast_with_nothing_of_the_machine_in_it(outside):
     config = outside / "pyproject.toml"
     config.write_text(

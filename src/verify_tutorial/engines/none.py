@@ -1,11 +1,13 @@
-"""No engine: pages of plain shell commands. Nothing to connect to, own or clean up."""
+"""No engine: pages of plain shell commands. Nothing to connect to or own; only the
+folders of earlier runs that were killed outright to clean up."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import ClassVar
 
-from ..execution.identity import RunIdentity
+from ..execution.identity import RunIdentity, dead_temp_dirs
 from .base import Say
 
 
@@ -29,6 +31,12 @@ class NoEngine:
         return None
 
     def open(self, wait: bool, say: Say) -> None:
+        """Remove the folders of runs whose process is gone (killed outright); their
+        services and commands were ended before this (services.reap)."""
+        for path in dead_temp_dirs():
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():  # another user's stays: theirs (or root's) to reap
+                say(f"reaped an earlier run's temp dir {path}")
         self._opened = True
 
     def env(self) -> dict[str, str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -84,6 +86,41 @@ def processes_with_variable(assignment: bytes) -> list[int]:
         if assignment in environ.split(b"\0"):
             found.append(pid)
     return found
+
+
+def processes_with_variable_under(name: bytes, folder: Path) -> list[int]:
+    """Processes (other than this one) whose variable `name` is `folder` or a path in it."""
+    inside = bytes(folder) + b"/"
+    found = []
+    for pid in all_pids():
+        if pid == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        for entry in environ.split(b"\0"):
+            key, _, value = entry.partition(b"=")
+            if key == name and (value == bytes(folder) or value.startswith(inside)):
+                found.append(pid)
+                break
+    return found
+
+
+def end_processes(find: Callable[[], list[int]], grace: float) -> list[str]:
+    """End the processes `find` lists: TERM, up to `grace` seconds to go, then KILL.
+    Returns their names."""
+    pids = find()
+    ended = [command_name(pid) for pid in pids]
+    for pid in pids:
+        send(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while pids and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = find()
+    for pid in pids:
+        send(pid, signal.SIGKILL)
+    return sorted(set(ended))
 
 
 def command_name(pid: int) -> str:

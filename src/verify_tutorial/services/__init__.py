@@ -16,11 +16,10 @@ ends those processes the same way.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from ..execution.identity import dead_temp_dirs
 MARKER = "VERIFY_SERVICE_DIR"
 # In the names of service folders (RunIdentity.temp_dir(folder_purpose(NAME))), for the reaper.
 SERVICE_DIR = "-service-"
+PAGE_DIR = "-page-"  # RunIdentity.temp_dir("page")
 # What a service may not set for the page: it would steer the page around the proxy or the shell.
 _PROTECTED = ("PATH", "HOME", "DOCKER_", "VERIFY_", "LD_", "BASH_", "PYTHON")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -103,19 +103,9 @@ def _start(service: Service, folder: Path, cwd: Path, marked: dict[str, str]) ->
 
 def stop_folder(folder: Path) -> list[str]:
     """End every process marked with this folder (TERM, then KILL), then remove it."""
-    ended: list[str] = []
-    pids = marked_processes(folder)
-    for pid in pids:
-        ended.append(procfs.command_name(pid))
-        procfs.send(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE
-    while pids and time.monotonic() < deadline:
-        time.sleep(0.1)
-        pids = marked_processes(folder)
-    for pid in pids:
-        procfs.send(pid, signal.SIGKILL)
+    ended = procfs.end_processes(lambda: marked_processes(folder), STOP_GRACE)
     shutil.rmtree(folder, ignore_errors=True)
-    return sorted(set(ended))
+    return ended
 
 
 def marked_processes(folder: Path) -> list[int]:
@@ -133,3 +123,11 @@ def reap(say: Callable[[str], None]) -> None:
         if SERVICE_DIR in path.name:
             ended = stop_folder(path)
             say(f"reaped an earlier run's service folder {path}" + (f", ending {', '.join(ended)}" if ended else ""))
+        elif PAGE_DIR in path.name:
+            # A run killed outright (SIGKILL) leaves its page's commands running: each
+            # has its home in the page's folder. The folder itself is the engine's to reap.
+            ended = procfs.end_processes(
+                functools.partial(procfs.processes_with_variable_under, b"HOME", path), STOP_GRACE
+            )
+            if ended:
+                say(f"ended what an earlier run's page still ran ({path}): {', '.join(ended)}")
