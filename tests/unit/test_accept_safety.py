@@ -104,6 +104,8 @@ UNSAFE = {
     "tilde-fence": (["  ~~~~  "], 1, "would close the fence"),
     "colon-fence": ([":::"], 1, "would close the fence"),
     "ellipsis": (["a", " ... "], 2, "would read as a '...' wildcard"),
+    "inline-ellipsis": (["Loading ... done"], 1, "would read as a '...' wildcard inside the line"),
+    "left-out": (["1", "... [1,979,036 lines (14.8 MB) left out] ...", "2"], 2, "stands for output too long"),
 }
 
 
@@ -133,7 +135,7 @@ def test_page_changed_during_the_run_is_not_written(tmp_path):
 
 
 def test_harmless_lines_are_written(tmp_path):
-    lines = ["```bash", "> quoted", "$HOME", "....", "~~", ":: x", "\t$ tab"]
+    lines = ["```bash", "> quoted", "$HOME", "....", "~~", ":: x", "\t$ tab", "Loading...", "...done"]
     page = page_at(tmp_path, PAGE)
     rewrite([change(page, lines)], show=lambda text: None)
     assert collect_page(page)[0].commands[0].expected == lines

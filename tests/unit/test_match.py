@@ -132,3 +132,11 @@ def test_a_regex_line_that_is_no_regex_is_named_at_its_line(tmp_path):
 
 def test_accept_keeps_a_wildcard_that_still_fits():
     assert accepted_output(["took ... s", "old"], ["took 3 s", "new"]) == ["took ... s", "new"]
+
+
+def test_an_ellipsis_inside_a_line_is_a_wildcard_only_as_a_word_of_its_own():
+    assert matches(["Downloaded ... in ..."], ["Downloaded 3 MB in 2 s"])
+    assert matches(["... done"], ["step 3 done"])
+    assert not matches(["Connecting..."], ["Connecting... connection refused"])  # literal, as output writes it
+    assert matches(["Connecting..."], ["Connecting..."])
+    assert not matches(["a...b"], ["a-x-b"])

@@ -114,3 +114,20 @@ def test_bad_page_names_file_and_line(tmp_path, text, error, message):
 def test_dangling_continuation(tmp_path):
     with pytest.raises(MalformedBlock, match=r"x\.md:5: command ends with"):
         split_console(Path("x.md"), 5, ["$ ls \\"])
+
+
+def test_lines_after_bashs_continuation_prompt_belong_to_an_unfinished_command():
+    lines = ["$ for i in 1 2; do", ">   echo $i", "> done", "1", "2", "$ echo 'a", "> b'", "a", "b"]
+    loop, quote = split_console(Path("x.md"), 1, lines)
+    assert loop.text == "for i in 1 2; do\n  echo $i\ndone" and loop.expected == ["1", "2"]
+    assert quote.text == "echo 'a\nb'" and quote.expected == ["a", "b"] and quote.output_start == 8
+
+
+def test_a_finished_command_keeps_output_that_starts_with_the_continuation_prompt():
+    (command,) = split_console(Path("x.md"), 1, ["$ printf '> quoted\\n'", "> quoted"])
+    assert command.expected == ["> quoted"]
+
+
+def test_blank_lines_before_the_first_prompt_are_not_output():
+    (command,) = split_console(Path("x.md"), 1, ["", "  ", "$ echo hi", "hi"])
+    assert (command.line, command.expected) == (3, ["hi"])

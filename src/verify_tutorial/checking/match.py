@@ -3,7 +3,9 @@
 Besides literal lines (compared after normalizing), a page may write wildcards:
 
 - a line of just `...` stands for any lines, none included;
-- `...` inside a line stands for any text within it: `Downloaded ... in ...`;
+- `...` inside a line, as a word of its own (spaces or the line's ends around
+  it), stands for any text there: `Downloaded ... in ...`; `Loading...` is
+  literal, as real output often ends that way;
 - a line ending in ` (re)` is a regular expression the whole real line matches;
 - a line ending in ` (glob)` is a pattern where `*` is any text and `?` one
   character (`\\*` and `\\?` are themselves).
@@ -22,6 +24,7 @@ from ..document.console import ELLIPSIS, REGEX_MARK
 from .normalize import Rule, normalize_lines, same
 
 GLOB_MARK = " (glob)"
+INLINE_ELLIPSIS = re.compile(r"(?:(?<=\s)|^)\.\.\.(?=\s|$)")
 Fits = Callable[[int], bool]  # whether an expected line fits the real line at an index
 
 # An expected line left unmatched costs more than an extra real line, so that among
@@ -105,7 +108,7 @@ def _fits(raw: str, normalized: str, actual: list[str], got: list[str]) -> Fits:
     pattern = wildcard(raw.rstrip())
     if pattern is not None:
         return lambda j: pattern.fullmatch(actual[j].rstrip()) is not None
-    if ELLIPSIS in normalized:
+    if INLINE_ELLIPSIS.search(raw) or INLINE_ELLIPSIS.search(normalized):
         # Both as written and normalized: normalizing may rewrite what the '...' stands for.
         written, typed = _pieces(raw.rstrip()), _pieces(normalized)
         return lambda j: bool(written.fullmatch(actual[j].rstrip()) or typed.fullmatch(got[j]))
@@ -113,4 +116,4 @@ def _fits(raw: str, normalized: str, actual: list[str], got: list[str]) -> Fits:
 
 
 def _pieces(line: str) -> re.Pattern[str]:
-    return re.compile(".*?".join(map(re.escape, line.split(ELLIPSIS))))
+    return re.compile(".*?".join(map(re.escape, INLINE_ELLIPSIS.split(line))))

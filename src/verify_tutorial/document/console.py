@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import subprocess
 from pathlib import Path
 
 from ..errors import MalformedBlock
@@ -15,6 +17,14 @@ PROMPT = prompt_pattern()
 # text; a line ending in " (re)" is a regular expression (checking/match.py).
 ELLIPSIS = "..."
 REGEX_MARK = " (re)"
+# The line that stands, in a command's output, for what was too long to keep.
+LEFT_OUT = re.compile(r"\.\.\. \[[\d,]+ lines \(.+\) left out\] \.\.\.")
+
+
+def left_out_note(lines: int, size: str) -> str:
+    return f"... [{lines:,} lines ({size}) left out] ..."
+
+
 # What bash shows before each line of a here-doc typed at an interactive prompt (PS2).
 HEREDOC_PROMPT = "> "
 # Ends a shell word, for the delimiter of a here-doc.
@@ -33,6 +43,9 @@ def split_console(path: Path, first_line: int, lines: list[str], prompt: re.Patt
     while i < len(lines):
         match = prompt.match(lines[i])
         if match is None:
+            if not commands and not lines[i].strip():  # blank lines before the first prompt
+                i += 1
+                continue
             if not commands:
                 raise MalformedBlock(
                     f"{path}:{first_line + i}: console block output comes before its first prompt; "
@@ -55,6 +68,11 @@ def split_console(path: Path, first_line: int, lines: list[str], prompt: re.Patt
         # Bash reads here-doc bodies after the whole command line, in the order they were opened.
         for delimiter, strip_tabs in heredocs:
             i = _read_heredoc(path, first_line, lines, i, start, delimiter, strip_tabs, parts, prompt)
+        # Lines after bash's '> ' (PS2) go on a command bash would not run yet: a loop,
+        # an `if`, an open quote. Only then: an output line such as '> quoted' stays output.
+        while i + 1 < len(lines) and _prefixed(lines[i + 1]) and unfinished("\n".join(parts)):
+            i += 1
+            parts.append(lines[i][len(HEREDOC_PROMPT) :])
         i += 1
         commands.append(
             Command(
@@ -126,6 +144,14 @@ def _read_heredoc(
         parts.append(text)
         if (text.lstrip("\t") if strip_tabs else text) == delimiter:
             return i
+
+
+@functools.lru_cache(maxsize=256)
+def unfinished(command: str) -> bool:
+    """Whether bash, given this command line, would prompt for more (PS2): `bash -n`
+    reads it without running it and stops at the end of the text mid-construct."""
+    check = subprocess.run(["bash", "-n"], input=command + "\n", capture_output=True, text=True, check=False)
+    return check.returncode != 0 and ("unexpected end of file" in check.stderr or "unexpected EOF" in check.stderr)
 
 
 def _prefixed(line: str) -> bool:

@@ -73,6 +73,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..document.console import left_out_note
 from . import procfs
 from .accounts import Account, is_someone_else
 
@@ -760,7 +761,7 @@ class _Capture:
             size += start
             lines += 1
             tail = tail[start:]
-        note = f"... [{lines:,} lines ({_size(size)}) left out] ...\n"
+        note = left_out_note(lines, _size(size)) + "\n"
         return head.decode("utf-8", "replace") + note + tail.decode("utf-8", "replace")
 
     def _show(self, data: bytes) -> None:

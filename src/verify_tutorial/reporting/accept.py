@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from ..checking.match import matches, wildcard
+from ..checking.match import INLINE_ELLIPSIS, matches, wildcard
 from ..checking.normalize import Rule
-from ..document.console import ELLIPSIS
+from ..document.console import ELLIPSIS, LEFT_OUT
 from ..document.model import PLAIN, Block, Command, Dialect
 from ..errors import MalformedBlock, UnsafeAccept
 from ..parsing.pages import collect_page
@@ -177,8 +177,12 @@ def _unsafe(line: str, dialect: Dialect) -> str | None:
         return "would read as a command after a prompt"
     if FENCE_LINE.match(line):
         return "would close the fence"
+    if LEFT_OUT.fullmatch(line):
+        return "stands for output too long to keep, so the page cannot show it (shorten it: | tail, | head)"
     if line.strip() == ELLIPSIS:
         return "would read as a '...' wildcard"
+    if INLINE_ELLIPSIS.search(line):
+        return "would read as a '...' wildcard inside the line"
     if wildcard(line) is not None:
         return "would read as a wildcard, by its ending"
     return None
