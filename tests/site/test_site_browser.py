@@ -174,7 +174,7 @@ def test_page_loads_cleanly(site, page, name):
     load(page, f"{site}/{name}.html")
     assert page.locator("h1").first.is_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-1280-light.png", full_page=True)
     assert page.problems == []
 
 
