@@ -107,8 +107,11 @@ def copy_casts(app: Sphinx, error: Exception | None) -> None:
     """Every cast a page plays, into the site; each written whole or not at all."""
     if error is not None or app.builder.format != "html":
         return
-    for casts in app.env.proof_casts.values():
+    for docname, casts in app.env.proof_casts.items():
         for site_name, source in casts.items():
+            if not Path(source).is_file():  # gone since its page was read (a page not read again)
+                logger.warning("proof: a verified block's recorded run %s is missing", source, location=docname)
+                continue
             target = Path(app.outdir, site_name)
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")

@@ -134,3 +134,13 @@ def test_a_players_columns_are_its_widest_line_within_the_recorded_width(tmp_pat
 @pytest.mark.parametrize(("seconds", "shown"), [(0.004, "under 0.1 s"), (3.04, "3.0 s"), (75.2, "1 min 15 s")])
 def test_the_real_time_reads_as_a_person_says_it(seconds, shown):
     assert real_time(seconds) == shown
+
+
+def test_a_cast_removed_after_its_page_was_read_is_named_not_a_crash(tmp_path):
+    docs = site(tmp_path, recorded())
+    assert build(docs).returncode == 0
+    (docs / "results" / CAST).unlink()  # the results are the same, so the page is not read again
+    done = build(docs)
+    assert done.returncode != 0
+    assert f"proof: a verified block's recorded run {docs / 'results' / CAST} is missing" in done.stderr
+    assert "Traceback" not in done.stderr
