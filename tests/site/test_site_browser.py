@@ -368,7 +368,7 @@ def test_a_verified_blocks_recorded_run_plays_from_the_site(site, looking):
 
 
 def test_the_pictures_are_drawn_as_transparent_svg(site, page):
-    for name, wanted in (("index", 1), ("concepts", 1)):
+    for name, wanted in (("index", 1), ("concepts", 2)):  # concepts: the writable layers, Docker and Apptainer
         load(page, f"{site}/{name}.html")
         # As <img>: Chromium keeps an image's transparent background in dark mode (an <object>'s it paints white).
         pictures = page.locator("div.graphviz img[src$='.svg']")
