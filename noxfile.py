@@ -47,10 +47,12 @@ def engine_env() -> dict[str, str]:
     return {"PATH": path, "DOCKER_BUILDKIT": "1"}
 
 
-def provision_missing(session: nox.Session, needs_browser: bool) -> None:
-    """As root on Debian or Ubuntu, provision what this host lacks; elsewhere stop with the command to run."""
+def provision_missing(session: nox.Session, needs_browser: bool, site_only: bool = False) -> None:
+    """As root on Debian or Ubuntu, provision what this host lacks; elsewhere stop with the command to run.
+    `site_only`: the session builds the site and needs no engine, only Graphviz."""
+    look = host_setup.probe_docs if site_only else lambda: host_setup.probe(shutil.which("docker"), needs_browser)
     try:
-        host_setup.ensure(lambda: host_setup.probe(shutil.which("docker"), needs_browser), session.log)
+        host_setup.ensure(look, session.log)
     except host_setup.SetupError as error:
         session.error(str(error))
 
@@ -122,6 +124,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(default=False)
 def docs(session: nox.Session) -> None:
     """Build the site; warnings are errors."""
+    provision_missing(session, needs_browser=False, site_only=True)
     install(session, "docs")  # the charts read image_bench, whose modules import the Docker SDK; no engine
     session.run(
         "sphinx-build",
@@ -137,6 +140,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(name="docs-live", default=False)
 def docs_live(session: nox.Session) -> None:
     """Serve the site and rebuild on every edit."""
+    provision_missing(session, needs_browser=False, site_only=True)
     install(session, "docs")
     session.run("sphinx-autobuild", "docs", "build/docs/html", "--host", "127.0.0.1", *session.posargs)
 
@@ -144,5 +148,6 @@ def docs_live(session: nox.Session) -> None:
 @nox.session(default=False)
 def linkcheck(session: nox.Session) -> None:
     """Check every external link of the site (needs the network)."""
+    provision_missing(session, needs_browser=False, site_only=True)
     install(session, "docs")
     session.run("sphinx-build", "-b", "linkcheck", "docs", "build/docs/linkcheck", *session.posargs)

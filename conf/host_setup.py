@@ -1,7 +1,7 @@
 """What the README's two commands do before they run: provision what this host lacks.
 
 As root on Debian or Ubuntu, each missing piece (a Docker engine, the base
-image, the browser for the tests) is made by its step of conf/provision.sh,
+image, the browser for the tests, Graphviz for the site's pictures) is made by its step of conf/provision.sh,
 one line saying what and why. Elsewhere the session stops with one line
 naming the command to run. With NO_PROVISION=1 nothing is checked.
 
@@ -57,6 +57,7 @@ class Host:
     browser: bool | None = None  # None when the session needs none
     cluster: str | None = None  # what the cluster and sharing pages lack here, if anything
     accounts: tuple[str, ...] = ()  # the accounts the pages' commands run as that root lacks
+    dot: bool | None = None  # Graphviz's dot, which draws the site's pictures; None when the session builds no site
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def missing(host: Host) -> list[Step]:
         steps.append(Step("accounts", why, "making the accounts the pages' commands run as"))
     if host.browser is False:
         steps.append(Step("browser", "no Chromium for the browser test", "installing Debian's chromium"))
+    if host.dot is False:
+        steps.append(Step("docs", "no Graphviz (dot) for the site's pictures", "installing Debian's graphviz"))
     # Without these the cluster page's blocks skip, saying why; a host
     # that can install them does, one that cannot goes on.
     if host.cluster and host.root and host.apt and host.engine_problem is None:
@@ -98,7 +101,8 @@ def missing(host: Host) -> list[Step]:
 
 def can_provision(host: Host, step: Step) -> bool:
     # An engine at some other address, and its images, are not this host's to make.
-    return host.root and host.apt and (step.command in ("browser", "accounts") or host.engine in ("default", "current"))
+    here = ("browser", "accounts", "docs")
+    return host.root and host.apt and (step.command in here or host.engine in ("default", "current"))
 
 
 def advice(host: Host, steps: list[Step]) -> str:
@@ -119,11 +123,14 @@ def advice(host: Host, steps: list[Step]) -> str:
         return f"{first.why}: install and start Docker ({INSTALL_DOCKER}), {again}"
     if first.command == "browser":
         return f"{first.why}: install Chromium or Chrome, or set CHROMIUM to its binary, {again}"
+    if first.command == "docs":
+        return f"{first.why}: install Graphviz (https://graphviz.org/download/), {again}"
     return f"{first.why}: run '{PROVISION} {first.command}', {again}"
 
 
 def probe(docker: str | None, needs_browser: bool) -> Host:
-    """Look at this host: a few calls of the docker client, well under a second when all is there."""
+    """Look at this host: a few calls of the docker client, well under a second when all is there.
+    A session that needs the browser builds the site too, so it needs dot as well."""
     address = os.environ.get("DOCKER_HOST", "")
     engine = "default" if address in DEFAULT_HOSTS else "current" if address == CURRENT_HOST else address
     problem = engine_problem(docker)
@@ -135,7 +142,18 @@ def probe(docker: str | None, needs_browser: bool) -> Host:
         browser = browser_binary() is not None
     cluster = cluster_problem() if problem is None else None
     root = os.geteuid() == 0
-    return Host(root, is_debian_like(), engine, problem, images, browser, cluster, missing_accounts() if root else ())
+    accounts = missing_accounts() if root else ()
+    dot = has_dot() if needs_browser else None
+    return Host(root, is_debian_like(), engine, problem, images, browser, cluster, accounts, dot)
+
+
+def probe_docs() -> Host:
+    """Look at this host for a session that only builds the site: no engine, only dot."""
+    return Host(os.geteuid() == 0, is_debian_like(), "default", None, dot=has_dot())
+
+
+def has_dot() -> bool:
+    return shutil.which("dot") is not None
 
 
 def missing_accounts() -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from image_bench.report import size_text
 from verify_tutorial.config import load as load_verify_settings
 from verify_tutorial.document.console import PROMPT_TEXT
 from verify_tutorial.parsing.myst import MYST_EXTENSIONS
+from verify_tutorial.reporting.cast import IDLE_TIME_LIMIT
 from verify_tutorial.reporting.results import RESULTS_FILE
 
 # Local extensions: proof badges from the verifier's results, charts from the bench,
@@ -187,3 +188,5 @@ def _bench_substitutions(figures: dict) -> dict[str, str]:
 
 
 myst_substitutions = _bench_substitutions(_bench_figures())
+# The pause a recorded run's playback cuts short (proof.md says it): the casts' idle limit.
+myst_substitutions["cast_idle_limit"] = f"{IDLE_TIME_LIMIT:g} seconds"

@@ -16,6 +16,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
+import players
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -36,7 +37,9 @@ def load_results(app: Sphinx) -> dict:
     for name in [paths] if isinstance(paths, str) else paths:
         path = Path(app.confdir, name).resolve()
         if path.is_file():
-            documents.append(results.read_results(path))
+            document = results.read_results(path)
+            players.note_cast_files(document, path)
+            documents.append(document)
         else:
             logger.info("proof: no verifier results at %s", path)
     return results.merge_documents(documents)
@@ -193,8 +196,9 @@ def badge_text(status: str, entries: list[dict]) -> str:
     }[status]
 
 
-def badge(status: str, text: str, details: str = "", source: str = "") -> nodes.container:
-    """A short line; where there is more to say, it opens on click (<details>)."""
+def badge(status: str, text: str, details: str = "", source: str = "", player: str = "") -> nodes.container:
+    """A short line; where there is more to say, it opens on click (<details>), with the
+    block's recorded run where there is one (`player`: its HTML)."""
     box = nodes.container(classes=["proof", f"proof-{status}"])
     if not details and not source:
         box += nodes.paragraph(text=text)
@@ -202,6 +206,7 @@ def badge(status: str, text: str, details: str = "", source: str = "") -> nodes.
     more = f"<p>{escape(details)}</p>" if details else ""
     if source:
         more += f'<p class="proof-source">Output shown: {escape(source)}</p>'
+    more += player
     box += nodes.raw("", f"<details><summary>{escape(text)}</summary>{more}</details>", format="html")
     return box
 
@@ -253,9 +258,21 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         if status == "skipped":
             node["classes"].append("proof-output-" + status)  # not run: styled apart from verified output
         details = "" if status == "unverified" else badge_text(status, mine)
-        node.parent.insert(node.parent.index(node) + 1, badge(status, badge_line(status, mine), details, origin))
+        shown = ""
+        if status in ("verified", "partial"):
+            shown = players.player(app, app.env.docname, mine, (app.env.docname, node.line), recorded_run(mine))
+        line = badge_line(status, mine)
+        node.parent.insert(node.parent.index(node) + 1, badge(status, line, details, origin, shown))
     if counts:
         page_note(doctree, page, page_digest(source), counts, found)
+
+
+def recorded_run(entries: list[dict]) -> str:
+    """The run a block's player plays, in a reader's words: "Docker 28.5, 3 Dec 2026"."""
+    run = players.chosen_run(entries)
+    if run is None:
+        return ""
+    return f"Docker {short_engine(run.get('engine', '?'))}, {human_date(run.get('date', ''))}"
 
 
 def page_note(doctree: nodes.document, page: str, current: str, counts: Counter, found: dict) -> None:
@@ -406,6 +423,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("doctree-read", on_doctree_read)
     app.add_directive("proof-summary", ProofSummary)
+    app.setup_extension("players")  # each verified block's recorded run (docs/_ext/players.py)
     app.add_css_file("proof.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
 

@@ -201,3 +201,46 @@ def test_the_accounts_the_configuration_names_are_the_ones_provisioning_makes():
 
     roles = tomllib.loads((ROOT / "conf" / "verify.toml").read_text(encoding="utf-8"))["roles"]
     assert sorted(roles.values()) == sorted((READER_ACCOUNT, CLUSTER_ACCOUNT, NEWCOMER_ACCOUNT, ROOTLESS_ACCOUNT))
+
+
+def test_a_site_build_without_dot_installs_graphviz_and_nothing_else():
+    # What probe_docs sees: no engine looked at, only dot.
+    fake = FakeHost(Host(True, True, "default", None, dot=False), {"docs": {"dot": True}})
+    ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == ["docs"]
+    assert fake.said == [
+        "no Graphviz (dot) for the site's pictures: installing Debian's graphviz (bash conf/provision.sh docs)"
+    ]
+
+
+def test_the_browser_test_host_gets_graphviz_after_the_browser():
+    fake = FakeHost(
+        Host(True, True, "default", None, browser=False, dot=False),
+        {"browser": {"browser": True}, "docs": {"dot": True}},
+    )
+    ensure(fake.look, fake.said.append, fake.run)
+    assert fake.ran == ["browser", "docs"]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        (Host(False, True, "default", None, dot=False), "run 'sudo bash conf/provision.sh docs'"),
+        (Host(True, False, "default", None, dot=False), "install Graphviz (https://graphviz.org/download/)"),
+    ],
+    ids=["debian-not-root", "not-debian"],
+)
+def test_a_host_that_cannot_install_graphviz_is_told_how(host, expected):
+    with pytest.raises(SetupError, match=r"^no Graphviz \(dot\) for the site's pictures: ") as raised:
+        ensure(lambda: host, lambda _: None, lambda _: pytest.fail("nothing may run"))
+    assert expected in str(raised.value)
+
+
+def test_probe_docs_looks_for_dot_only(monkeypatch):
+    import host_setup
+
+    monkeypatch.setattr(host_setup, "engine_problem", lambda _: pytest.fail("a site build needs no engine"))
+    monkeypatch.setattr(host_setup.shutil, "which", lambda name: None if name == "dot" else f"/usr/bin/{name}")
+    host = host_setup.probe_docs()
+    assert host.dot is False and host.browser is None and host.engine_problem is None
+    assert [step.command for step in missing(host)] == ["docs"]

@@ -4,15 +4,17 @@ Builds the docs with Sphinx, serves them on 127.0.0.1, and checks what a
 reader meets: every page loads without console errors or failed requests, each
 console block's copy button copies exactly its commands, each block carries a
 verification badge, search finds "bind mount", the template downloaded through
-the start page's link unpacks and answers `make help`, and no code block on the
-newer pages scrolls sideways at 1280 px. One screenshot per page is kept in
-build/screenshots/ (a CI artifact).
+the start page's link unpacks and answers `make help`, no code block on the
+newer pages scrolls sideways at 1280 px, and a verified block's recorded run
+plays from the site itself. Screenshots, named by page, width and colour
+scheme, are kept in build/screenshots/ (a CI artifact).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import subprocess
@@ -21,9 +23,10 @@ import threading
 import zipfile
 
 import pytest
-from conftest import ROOT, browser_binary
+from conftest import FIXTURES, ROOT, browser_binary
 
 from verify_tutorial.parsing.pages import collect_page
+from verify_tutorial.reporting.cast import cast_name, cast_path
 from verify_tutorial.reporting.results import Result, RunInfo, Status, write_results
 
 pytestmark = pytest.mark.browser
@@ -73,14 +76,33 @@ def planted_statuses() -> dict[str, list[Status]]:
     return planted
 
 
-def write_planted_results(path) -> None:
+def recorded_run(folder) -> str:
+    """A real recorded run: tests/fixtures/cast's page, run by the verifier with no engine.
+    It prints a line, waits 3 s (longer than the idle limit), and prints another; its
+    hidden setup prints HIDDEN-SETUP-STEP, which no player may show."""
+    shutil.copytree(FIXTURES / "cast", folder)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    done = subprocess.run(
+        [sys.executable, "-m", "verify_tutorial"], cwd=folder, capture_output=True, text=True, env=env
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (cast,) = (folder / "build" / "verify" / "casts").rglob("*.cast")
+    return cast.read_text(encoding="utf-8")
+
+
+def write_planted_results(path, cast: str) -> None:
+    """The planted results; every verified block's recorded run is the fixture's cast."""
     entries = []
     for name, statuses in planted_statuses().items():
-        blocks = collect_page(ROOT / "docs" / f"{name}.md")
-        for block, status in zip(blocks, statuses, strict=True):
+        page = f"docs/{name}.md"
+        for block, status in zip(collect_page(ROOT / "docs" / f"{name}.md"), statuses, strict=True):
             reason = "needs a GPU machine (--target gpu)" if status is Status.SKIPPED else ""
+            recorded = cast_name(page, block.line) if status is Status.PASSED else ""
+            if recorded:
+                cast_path(path.parent, page, block.line).parent.mkdir(parents=True, exist_ok=True)
+                cast_path(path.parent, page, block.line).write_text(cast, encoding="utf-8")
             for command in block.commands:
-                entries.append(Result(f"docs/{name}.md", command.line, command.text, status, reason))
+                entries.append(Result(page, command.line, command.text, status, reason, cast=recorded))
     write_results(path, entries, RunInfo("cpu", "20.10.24"), wall=1.0, root=ROOT)
 
 
@@ -90,7 +112,7 @@ def site(tmp_path_factory):
     an earlier run left in build/verify), and served on a free local port."""
     html = tmp_path_factory.mktemp("site")
     results = tmp_path_factory.mktemp("results") / "results.json"
-    write_planted_results(results)
+    write_planted_results(results, recorded_run(tmp_path_factory.mktemp("cast") / "project"))
     build = subprocess.run(
         [sys.executable, "-m", "sphinx", "-q", "-n", "-W", "--keep-going", "-b", "html",
          "-D", f"proof_results={results}", "docs", str(html)],
@@ -152,7 +174,7 @@ def test_page_loads_cleanly(site, page, name):
     load(page, f"{site}/{name}.html")
     assert page.locator("h1").first.is_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-1280-light.png", full_page=True)
     assert page.problems == []
 
 
@@ -302,13 +324,51 @@ def test_pages_read_at_both_widths_in_both_schemes(site, looking, name):
     assert dark == (scheme == "dark"), name
     # Nothing is wider than the window, pictures and charts included.
     assert tab.evaluate("document.documentElement.scrollWidth") <= width, name
-    if width == 1280 and tab.locator(".toc-tree a").count() > 1:
+    # concepts.md is long enough that a reader at 1280 px needs its contents beside the text.
+    if width == 1280 and (name == "concepts" or tab.locator(".toc-tree a").count() > 1):
         box = tab.locator("aside.toc-drawer .toc-tree").bounding_box()  # on screen, not in a drawer off it
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name}: no table of contents at 1280 px"
 
 
+def test_a_verified_blocks_recorded_run_plays_from_the_site(site, looking):
+    """Open a verified badge, start its player, watch the first frame change; every
+    request, the player's and the cast's, goes to the site itself."""
+    tab, width, scheme = looking
+    tab.goto(f"{site}/start.html", wait_until="networkidle")
+    details = tab.locator("div.proof-verified details >> visible=true").first
+    assert details.get_attribute("open") is None, "the badge starts closed"
+    assert details.locator(".ap-player").count() == 0, "no player is made before the reader asks"
+    details.locator("summary").click()
+    details.locator("div.proof-player .ap-player").wait_for()
+    said = details.locator("p.proof-cast").text_content()
+    assert re.fullmatch(
+        r"The recorded run \(Docker 20\.10, \d{1,2} \w{3} \d{4}\) took 3\.\d s; "
+        r"waits over 2 s are shortened in playback\.",
+        said,
+    ), said
+    details.locator(".ap-overlay-start").click()
+    terminal = details.locator(".ap-terminal")
+    tab.wait_for_function("t => t.textContent.includes('first frame')", arg=terminal.element_handle())
+    first = terminal.text_content()
+    assert "after the wait" not in first
+    tab.wait_for_function("t => t.textContent.includes('after the wait')", arg=terminal.element_handle())
+    last = terminal.text_content()
+    assert last != first
+    assert "HIDDEN-SETUP-STEP" not in first + last  # the block's hidden setup stays out of its cast
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    details.scroll_into_view_if_needed()
+    tab.screenshot(path=SCREENSHOTS / f"start-{width}-{scheme}-player.png")
+    casts = [url for url in tab.requested if url.endswith(".cast")]
+    assert len(casts) == 1 and re.fullmatch(re.escape(site) + r"/_casts/docs/start\.md/\d+\.cast", casts[0]), casts
+    players = [url for url in tab.requested if "asciinema-player" in url]
+    assert players and all(url.startswith(site) for url in players), players
+    elsewhere = [url for url in tab.requested if not url.startswith(site) and not url.startswith("data:")]
+    assert elsewhere == [], elsewhere
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+
+
 def test_the_pictures_are_drawn_as_transparent_svg(site, page):
-    for name, wanted in (("index", 1), ("concepts", 1)):
+    for name, wanted in (("index", 1), ("concepts", 2)):  # concepts: the writable layers, Docker and Apptainer
         load(page, f"{site}/{name}.html")
         # As <img>: Chromium keeps an image's transparent background in dark mode (an <object>'s it paints white).
         pictures = page.locator("div.graphviz img[src$='.svg']")
