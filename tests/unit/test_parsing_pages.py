@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from verify_tutorial.document.console import heredoc_delimiters
-from verify_tutorial.errors import MalformedBlock, PageNotText
+from verify_tutorial.errors import MalformedBlock, PageNotText, UnknownOption
 from verify_tutorial.parsing.pages import collect_page
 
 
@@ -164,3 +164,37 @@ def test_rst_console_blocks_keep_their_lines_and_options(tmp_path):
     assert (first.line, first.options.timeout, first.indent) == (5, 5.0, "   ")
     assert [(c.line, c.text, c.expected, c.output_start) for c in first.commands] == [(7, "echo hi", ["hi"], 8)]
     assert (nested.line, nested.commands[0].line, nested.indent) == (12, 15, "     ")
+
+
+def rst(tmp_path: Path, text: str) -> Path:
+    page = tmp_path / "page.rst"
+    page.write_text(text)
+    return page
+
+
+def test_rst_blocks_inside_directives_docutils_does_not_know_are_found(tmp_path):
+    body = ".. code-block:: console\n   :substitutions:\n\n   $ echo {n}\n   {n}\n"
+    nested = "".join(
+        f".. {name}\n\n" + "".join(f"   {line}\n" if line else "\n" for line in body.format(n=i).splitlines()) + "\n"
+        for i, name in enumerate(["only:: html", "dropdown:: More", "versionadded:: 2.0", "tab-item:: Linux"])
+    )
+    blocks = collect_page(rst(tmp_path, "T\n=\n\n.. tab-set::\n\n   .. tab-item:: A\n\n      Text.\n\n" + nested))
+    assert [b.commands[0].expected for b in blocks] == [["0"], ["1"], ["2"], ["3"]]
+
+
+def test_rst_options_may_stand_a_blank_line_above_their_block(tmp_path):
+    (block,) = collect_page(rst(tmp_path, ".. verify: exit=3\n\n.. code-block:: console\n\n   $ (exit 3)\n"))
+    assert block.options.exit == 3
+
+
+def test_rst_options_above_no_console_block_are_refused(tmp_path):
+    page = rst(tmp_path, "P.\n\n.. verify: exit=3\n\nProse.\n\n.. code-block:: console\n\n   $ true\n")
+    with pytest.raises(UnknownOption, match=r"page\.rst:3: verify options are not followed by a console block"):
+        collect_page(page)
+
+
+def test_a_misspelt_rst_marker_is_refused_like_a_myst_one(tmp_path):
+    page = rst(tmp_path, ".. Verify: exit=3\n\n.. code-block:: console\n\n   $ (exit 3)\n")
+    with pytest.raises(UnknownOption, match=r"page\.rst:1: 'Verify:' is not a verify marker; did you mean 'verify:'"):
+        collect_page(page)
+    assert collect_page(rst(tmp_path, ".. _verify:\n\n.. note: a comment\n\n.. code-block:: console\n\n   $ true\n"))

@@ -9,29 +9,62 @@ A page's own defaults for all its blocks: a `.. verify-page: pty timeout=60`
 comment anywhere on it.
 
 docutils finds the `code-block` (or `code`, `sourcecode`) directives, wherever
-they nest (lists, admonitions), and tells each its exact content lines. The
-verify options are the comment lines right above the directive, as in MyST.
-Every other directive and role is left to Sphinx: unknown ones here are only
-noise, never an error.
+they nest (lists, admonitions, and directives it does not know, such as
+Sphinx's `only` or sphinx-design's `tab-set`, whose content is read as the
+page's), and tells each its exact content lines. The verify options are the
+comment lines right above the directive (a blank line between is allowed), as
+in MyST. Every other directive and role is left to Sphinx: unknown ones here
+are only noise, never an error.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from docutils import frontend, utils
+from docutils import frontend, nodes, utils
 from docutils.parsers import rst
 from docutils.parsers.rst import Directive, directives
 
 from ..document.console import split_console
 from ..document.model import Block, Dialect
-from ..document.options import MARKER, PAGE_MARKER, page_comment_words, page_defaults, parse_options
+from ..document.options import MARKER, page_comment_words, page_defaults, parse_options
+from ..errors import UnknownOption
 
 CODE_DIRECTIVES = ("code-block", "code", "sourcecode")
 # Sphinx's options for those; their values do not matter here, only that they parse.
-CODE_OPTIONS = ("linenos", "caption", "name", "emphasize-lines", "dedent", "lineno-start", "force", "class")
+DIRECTIVE = re.compile(r"[\w.:+-]+::")  # '.. name::' starts a directive, not a comment
+
+
+class _AnyOption(dict[str, Any]):
+    """An option table that takes every option: Sphinx's and its extensions' (":substitutions:")
+    are not ours to know, and their values do not matter here."""
+
+    def __getitem__(self, name: str) -> Any:
+        return directives.unchanged
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class _Container(Directive):
+    """Any directive docutils does not know (Sphinx's `only`, `tab-set`, `dropdown`,
+    `versionadded`...): its content is read as the page's own, so blocks in it are found."""
+
+    has_content = True
+    optional_arguments = 1
+    final_argument_whitespace = True
+    option_spec: ClassVar = _AnyOption()
+
+    def run(self) -> list[Any]:
+        node = nodes.container()
+        self.state.nested_parse(self.content, self.content_offset, node)
+        return [node]
 
 
 @dataclass
@@ -44,28 +77,48 @@ class _Found:
 
 def collect_rst(path: Path, name: Path, text: str, dialect: Dialect) -> list[Block]:
     source_lines = text.splitlines()
-    page_lines = [(i + 1, line.strip()[3:]) for i, line in enumerate(source_lines) if _is_page_comment(line)]
+    comments = _comments(source_lines)
+    # Every comment is looked at, so that a near miss of a marker (".. verfy:") is named.
     base, start = page_defaults(
-        [("the configuration's [defaults]", list(dialect.defaults)), *page_comment_words(name, page_lines)],
+        [("the configuration's [defaults]", list(dialect.defaults)), *page_comment_words(name, comments)],
         dialect.requirements,
     )
     blocks = []
+    used: set[int] = set()
     for found in _code_directives(text):
         if found.language not in dialect.console_languages:
             continue
         first_source = source_lines[found.first - 1] if found.content else ""
         indent = first_source[: len(first_source) - len(first_source.lstrip())]
+        above = _options_above(source_lines, found.line)
+        used.update(line for line, _ in above)
         blocks.append(
             Block(
                 path=path,
                 line=found.line,
                 commands=split_console(name, found.first, found.content, dialect.prompt),
-                options=parse_options(name, _options_above(source_lines, found.line), dialect.requirements, base),
+                options=parse_options(name, above, dialect.requirements, base),
                 indent=indent,
                 start=start,
             )
         )
+    for line, body in comments:
+        if body.strip().startswith(MARKER) and line not in used:
+            raise UnknownOption(
+                f"{name}:{line}: verify options are not followed by a console block; move them just above one"
+            )
     return blocks
+
+
+def _comments(source_lines: list[str]) -> list[tuple[int, str]]:
+    """Each comment's first line, as (line, text after '..'): not a directive ('name::'),
+    a target ('_'), a footnote or citation ('['), or a substitution ('|')."""
+    found = []
+    for i, line in enumerate(source_lines):
+        stripped = line.strip()
+        if stripped.startswith(".. ") and not DIRECTIVE.match(stripped[3:]) and stripped[3:4] not in ("_", "[", "|"):
+            found.append((i + 1, stripped[3:]))
+    return found
 
 
 def _code_directives(text: str) -> list[_Found]:
@@ -75,7 +128,7 @@ def _code_directives(text: str) -> list[_Found]:
         has_content = True
         optional_arguments = 1
         final_argument_whitespace = True
-        option_spec: ClassVar = dict.fromkeys(CODE_OPTIONS, directives.unchanged)
+        option_spec: ClassVar = _AnyOption()
 
         def run(self) -> list[Any]:
             content = list(self.content)
@@ -93,9 +146,17 @@ def _code_directives(text: str) -> list[_Found]:
     saved = {name: registry.get(name) for name in CODE_DIRECTIVES}
     for name in CODE_DIRECTIVES:
         directives.register_directive(name, Recorder)
+    lookup = directives.directive
+
+    def known_or_container(name: str, language: Any, document: Any) -> tuple[Any, list[Any]]:
+        found_class, messages = lookup(name, language, document)
+        return (found_class or _Container), messages
+
+    directives.directive = known_or_container  # type: ignore[assignment]  # the same call, never None
     try:
         parser.parse(text, document)
     finally:
+        directives.directive = lookup
         for name, previous in saved.items():
             if previous is None:
                 registry.pop(name, None)
@@ -104,18 +165,15 @@ def _code_directives(text: str) -> list[_Found]:
     return found
 
 
-def _is_page_comment(line: str) -> bool:
-    """A `.. verify-page: ...` comment: the page's defaults, wherever it stands."""
-    return line.strip().startswith(f".. {PAGE_MARKER}")
-
-
 def _options_above(source_lines: list[str], directive_line: int) -> list[tuple[int, str]]:
     """The `.. verify:` comment lines right above a directive, as (line, text after '..')."""
     comments: list[tuple[int, str]] = []
     index = directive_line - 2  # 0-based index of the line above
+    while index >= 0 and not source_lines[index].strip() and not comments:
+        index -= 1  # the blank line reStructuredText asks for between a comment and a directive
     while index >= 0:
         stripped = source_lines[index].strip()
-        if not stripped.startswith(".. ") or MARKER not in stripped:
+        if not stripped.startswith(f".. {MARKER}"):
             break
         comments.insert(0, (index + 1, stripped[3:]))
         index -= 1
