@@ -14,14 +14,13 @@ import argparse
 import dataclasses
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from . import runner
 from .config import DEFAULT_FILE, RUN_OPTIONS, Settings, load
 from .errors import NoBlocks, NoSuchPage, VerifyError
 from .parsing.pages import PAGE_SUFFIXES, find_pages
-from .verifier import Verifier, keep_going
+from .verifier import Verifier, keep_going, writable_folder
 
 EXIT_INTERRUPTED = runner.EXIT_INTERRUPTED
 # pytest's exit statuses, without importing it for a run that does not need it.
@@ -85,17 +84,6 @@ def main(argv: list[str] | None = None) -> int:
     if status == NO_TESTS_COLLECTED:  # say, -k chose no command
         return NoBlocks.exit_code
     return int(status)
-
-
-def writable_folder(folder: Path) -> None:
-    """Make the results folder, and prove it takes a file, before any page runs."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as error:
-        raise VerifyError(
-            f"cannot write results to {folder} ({error.strerror}); give --results-dir a folder you can write"
-        ) from None
 
 
 def default_settings_file() -> Path:

@@ -27,7 +27,7 @@ from .execution.page import PageRun, StepFailed
 from .interrupts import InterruptPolicy
 from .parsing.pages import PAGE_SUFFIXES
 from .reporting.results import Status, overhead_line, summary_line
-from .verifier import Verifier, keep_going
+from .verifier import Verifier, keep_going, writable_folder
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -130,8 +130,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> GuidePage 
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
     ours = [item for item in session.items if isinstance(item, CommandItem | BrokenPage)]
-    if state is None or not ours:
-        return
+    if state is None or not ours or session.config.option.collectonly:
+        return  # --collect-only runs nothing, so it writes no report either
+    try:
+        writable_folder(state.verifier.settings.results_dir)
+    except VerifyError as error:
+        pytest.exit(f"verify-tutorial: {error}", returncode=error.exit_code)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     chosen = {item.parent for item in ours}
     if reporter is not None:

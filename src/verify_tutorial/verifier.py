@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -330,7 +331,12 @@ class Verifier:
         # Each page's digest is that of the page as read for this run (or as --accept wrote it),
         # so a page edited while the run went on does not read as verified.
         run = results.RunInfo(target=self.target or "", engine=self.engine.version)
-        results.write_results(self.results_file, self.results, run, wall, self.settings.root, digests)
+        try:
+            results.write_results(self.results_file, self.results, run, wall, self.settings.root, digests)
+        except OSError as error:  # the folder was checked before the run; it may have changed since
+            self.fail(
+                VerifyError(f"cannot write {self.results_file} ({error.strerror}); nothing of it was written"), say
+            )
 
     def _unaccept(self, why: str) -> None:
         """Output that differed and was not written stays a failure in the results."""
@@ -376,3 +382,14 @@ def _check_reserved(settings: Settings, kinds: tuple[str, ...]) -> None:
     if unknown:
         use = ", ".join(kinds) or f"nothing: engine {settings.engine} owns no names"
         raise VerifyError(f"{settings.source}: [reserved] {', '.join(unknown)}: use {use}")
+
+
+def writable_folder(folder: Path) -> None:
+    """Make the results folder, and prove it takes a file, before any page runs."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise VerifyError(
+            f"cannot write results to {folder} ({error.strerror}); give --results-dir a folder you can write"
+        ) from None

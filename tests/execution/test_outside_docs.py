@@ -351,3 +351,20 @@ def test_a_timed_out_command_is_reported_as_killed(outside):
     assert result.returncode == 1, result.stdout
     assert "docs/t.md:3: timed out after 0.5 s" in result.stdout
     assert "no exit status (killed)" in result.stdout and "exit status None" not in result.stdout
+
+
+def test_collect_only_under_pytest_writes_no_report(outside):
+    assert run(outside, "--keep-going").returncode == 13
+    reports = [outside / "build" / "verify" / name for name in ("results.json", "junit.xml")]
+    before = [path.read_bytes() if path.exists() else None for path in reports]
+    assert run(outside, "--co", "-q", "docs", tool="pytest").returncode == 0
+    assert [path.read_bytes() if path.exists() else None for path in reports] == before
+
+
+@pytest.mark.parametrize("tool", ["verify_tutorial", "pytest"])
+def test_a_results_folder_that_is_a_file_is_one_line_before_any_command_runs(outside, tool):
+    (outside / "build").write_text("not a folder\n")
+    result = run(outside, *(["docs"] if tool == "pytest" else []), tool=tool)
+    said = result.stdout + result.stderr
+    assert result.returncode == errors.VerifyError.exit_code, said
+    assert "cannot write results to" in said and "Traceback" not in said and " passed" not in said

@@ -93,3 +93,18 @@ def test_the_results_file_has_a_command_a_line_and_reads_back_whole(tmp_path):
     assert json.loads(text) == json.loads(json.dumps(written))
     command_lines = [line for line in text.splitlines() if line.startswith('    {"page": ')]
     assert len(command_lines) == 2 and text.isascii()  # escaped, so odd output cannot break the file
+
+
+def test_a_removed_page_and_a_changed_page_read_but_not_run_keep_no_old_results(tmp_path):
+    for page in ("a.md", "b.md", "c.md"):
+        (tmp_path / page).write_text(f"{page}\n")
+    out = tmp_path / "results.json"
+    ran = [result("passed", page=p) for p in ("a.md", "b.md", "c.md")]
+    write_results(out, ran, RunInfo("cpu", "20.10"), 1.0, tmp_path)
+    (tmp_path / "a.md").unlink()
+    (tmp_path / "b.md").write_text("b.md, edited\n")  # read by the next run, then Ctrl-C before it ran
+    edited = hashlib.sha256(b"b.md, edited\n").hexdigest()
+    write_results(out, [], RunInfo("cpu", "20.10"), 1.0, tmp_path, digests={"b.md": edited})
+    document = read_results(out)
+    assert [e["page"] for e in document["commands"]] == ["c.md"]
+    assert document["pages"]["b.md"] == edited and "a.md" not in document["pages"]

@@ -137,9 +137,12 @@ def write_results(
 
     Commands this run ran replace their old entries. A page's other old entries (a
     run chose some of its commands, with -k) stay while the page is the one they
-    were verified on; a changed page keeps only this run's. `digests` gives each
-    page's digest as the run read it; by default the page is read now."""
-    ran = {page: (digests or {}).get(page) or digest for page, digest in page_digests(results, root).items()}
+    were verified on; a changed page keeps only this run's, and a removed page
+    nothing. `digests` gives each page's digest as the run read it (pages read but
+    not run too, say after Ctrl-C); by default the page is read now."""
+    read = digests or {}
+    ran = {page: read.get(page) or digest for page, digest in page_digests(results, root).items()}
+    ran.update({page: digest for page, digest in read.items() if page not in ran})  # read, none of it run
     ran_now = {(r.page, r.line) for r in results}
     old = read_results(path)
     kept = [
@@ -147,8 +150,9 @@ def write_results(
         for e in old["commands"]
         if (e["page"], e["line"]) not in ran_now
         and old["pages"].get(e["page"]) == ran.get(e["page"], old["pages"].get(e["page"]))
+        and (root / e["page"]).is_file()  # a page since removed keeps no results
     ]
-    pages = {p: d for p, d in old["pages"].items() if p not in ran}
+    pages = {p: d for p, d in old["pages"].items() if p not in ran and (root / p).is_file()}
     document = {
         "version": SCHEMA_VERSION,
         **asdict(run),
