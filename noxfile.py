@@ -107,7 +107,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     # The seed-style recipe keeps its defects on purpose; its waivers name each one.
-    dockerfiles = ["docker-practice/Dockerfile", "docker-practice/build/Dockerfile.cpu", "bench/seed-style.Dockerfile"]
+    dockerfiles = [
+        "docker-practice/Dockerfile",
+        "docker-practice/build/Dockerfile.cpu",
+        "docker-practice/build/Dockerfile.editor",
+        "docker-practice/.devcontainer/Dockerfile",
+        "bench/seed-style.Dockerfile",
+    ]
     session.run("hadolint", *dockerfiles)
     # The template's Apptainer definition files: their shape, and shellcheck on their scripts.
     session.run("python", "conf/check_definition.py", *sorted(map(str, Path("docker-practice").rglob("*.def"))))

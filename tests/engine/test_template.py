@@ -12,7 +12,12 @@ from conftest import ROOT
 
 PROJECT = ROOT / "docker-practice"
 OWNER = 4321  # not root, not the CI user: ownership must come from --user
-LOCKS = ("build/requirements.txt", "build/requirements_gpu.txt", "build/requirements_uv.txt")
+LOCKS = (
+    "build/requirements.txt",
+    "build/requirements_gpu.txt",
+    "build/requirements_uv.txt",
+    "build/requirements_editor.txt",
+)
 
 
 @pytest.fixture(scope="module")
