@@ -96,3 +96,19 @@ def test_a_misspelt_marker_is_refused_saying_which_it_looks_like(comment, meant)
 @pytest.mark.parametrize("comment", [" verified by hand on 3 Dec", " Note: this needs a GPU", " _verify:", " TODO:"])
 def test_other_comments_are_left_alone(comment):
     assert parse_options(Path("docs/x.md"), [(4, comment)]) == parse_options(Path("docs/x.md"), [])
+
+
+@pytest.mark.parametrize("comment", [" verify exit=3", " verify : exit=3", " verify-page pty", " Verify exit=3"])
+def test_a_marker_without_its_colon_is_refused(comment):
+    with pytest.raises(UnknownOption, match=r"^docs/x\.md:4: '\S+' lacks its colon"):
+        parse_options(Path("docs/x.md"), [(4, comment)])
+
+
+def test_a_misspelt_flag_is_unknown_not_short_of_a_value():
+    with pytest.raises(UnknownOption, match=r"unknown verify option 'ptty'; did you mean pty\?"):
+        options("ptty")
+
+
+def test_one_variable_set_twice_in_a_block_is_named():
+    with pytest.raises(UnknownOption, match=r"env='A=2' sets A a second time"):
+        options("env=A=1 env=A=2")

@@ -131,6 +131,8 @@ def _misspelt(path: Path, line: int, body: str) -> None:
     """A comment that starts with a near miss of a marker ("verfy:", "Verify:") would
     otherwise be a comment like any other, and its options silently not apply."""
     first = body.split(maxsplit=1)[0] if body else ""
+    if first.lower() in (MARKER[:-1], PAGE_MARKER[:-1]):  # "% verify exit=3", "% verify : exit=3"
+        raise UnknownOption(f"{path}:{line}: '{first}' lacks its colon; write '{first.lower()}:' right after it")
     if not first.endswith(":") or first.startswith("_") or first in (MARKER, PAGE_MARKER):
         return
     close = difflib.get_close_matches(first.lower(), (MARKER, PAGE_MARKER), n=1, cutoff=0.8)
@@ -162,7 +164,14 @@ def _apply(options: Options, where: str, word: str, requirements: frozenset[str]
     if key == "pty":
         raise UnknownOption(f"{where}: pty={value!r}: write pty, pty=true or pty=false")
     if key == "env" and has_value:
-        return replace(options, env={**options.env, **_variable(where, value)})
+        variable = _variable(where, value)
+        if set(variable) & set(options.env):
+            raise UnknownOption(f"{where}: env={value!r} sets {next(iter(variable))} a second time; keep one")
+        return replace(options, env={**options.env, **variable})
+    if key not in KEYS:
+        close = difflib.get_close_matches(key, KEYS, n=1)
+        guess = f"did you mean {close[0]}? " if close else ""
+        raise UnknownOption(f"{where}: unknown verify option '{key}'; {guess}known: {', '.join(KEYS)}")
     if not has_value:
         raise UnknownOption(f"{where}: verify option '{word}' needs a value, as in {word}=...")
     if key == "requires":
@@ -208,9 +217,7 @@ def _apply(options: Options, where: str, word: str, requirements: frozenset[str]
         return replace(options, teardown=[*options.teardown, value])
     if key == "stdin":
         return replace(options, stdin=value.replace("\\n", "\n").replace("\\t", "\t"))
-    close = difflib.get_close_matches(key, KEYS, n=1)
-    guess = f"did you mean {close[0]}? " if close else ""
-    raise UnknownOption(f"{where}: unknown verify option '{key}'; {guess}known: {', '.join(KEYS)}")
+    raise UnknownOption(f"{where}: verify option '{key}' is not a block's; put it on a '% {PAGE_MARKER}' line")
 
 
 def reference_markdown() -> str:
