@@ -198,3 +198,12 @@ def test_a_misspelt_rst_marker_is_refused_like_a_myst_one(tmp_path):
     with pytest.raises(UnknownOption, match=r"page\.rst:1: 'Verify:' is not a verify marker; did you mean 'verify:'"):
         collect_page(page)
     assert collect_page(rst(tmp_path, ".. _verify:\n\n.. note: a comment\n\n.. code-block:: console\n\n   $ true\n"))
+
+
+def test_pages_in_the_folders_pytest_skips_are_not_searched(tmp_path):
+    from verify_tutorial.parsing.pages import find_pages
+
+    for page in ("a.md", "sub/b.rst", ".venv/lib/README.md", "node_modules/x/README.md", "build/c.md", "venv/d.md"):
+        (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / page).write_text("text\n")
+    assert [p.relative_to(tmp_path).as_posix() for p in find_pages(tmp_path)] == ["a.md", "sub/b.rst"]

@@ -139,7 +139,7 @@ class PageRun:
                 base.mkdir(mode=0o700)
             workdir = base / (self.project.name if self.project else "work")
             if self.project:
-                shutil.copytree(self.project, workdir, symlinks=True)
+                shutil.copytree(self.project, workdir, symlinks=True, ignore=NOT_COPIED)
             else:
                 workdir.mkdir()
             home = base / "home"  # a home of its own: nothing of the user's leaks in or is written to
@@ -349,6 +349,13 @@ class PageRun:
         if result.expected != result.actual:
             lines.append(unified_diff(result.expected, result.actual, where, rules))
         return "\n".join(lines)
+
+
+# What a page's copy of the project leaves out: environments and caches, which belong
+# to the machine (a virtualenv's paths are absolute) and can be large.
+NOT_COPIED = shutil.ignore_patterns(
+    ".venv", "venv", ".nox", ".tox", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"
+)
 
 
 def _ended(status: int | None) -> str:

@@ -6,6 +6,7 @@ page edited while a run goes on does not read as verified.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import importlib
 from collections.abc import Callable
@@ -27,11 +28,21 @@ def parser_for(path: Path) -> Parser:
     return parse
 
 
+# Folders never searched for pages: pytest's own default (norecursedirs), so that
+# `pages = "."` finds what `pytest .` would, not the READMEs of a virtualenv's packages.
+SKIPPED_FOLDERS = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
+
+
 def find_pages(path: Path) -> list[Path]:
     """The pages under a folder (or the file itself), in a stable order."""
     if path.is_dir():
-        return sorted(p for suffix in PAGE_SUFFIXES for p in path.rglob(f"*{suffix}"))
+        found = (p for suffix in PAGE_SUFFIXES for p in path.rglob(f"*{suffix}"))
+        return sorted(p for p in found if not _in_skipped_folder(p.relative_to(path)))
     return [path]
+
+
+def _in_skipped_folder(relative: Path) -> bool:
+    return any(fnmatch.fnmatchcase(part, pattern) for part in relative.parts[:-1] for pattern in SKIPPED_FOLDERS)
 
 
 def collect_page(
