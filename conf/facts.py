@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 # -- Base images ---------------------------------------------------------------
 DEBIAN_IMAGE = "debian:trixie-slim"  # the guide's base; built by debootstrap where no registry answers
-REGISTRY_IMAGE = "registry:2"  # the registry page's; built FROM DEBIAN_IMAGE where none can be pulled
+REGISTRY_IMAGE = "registry:3"  # the registry page's; built FROM DEBIAN_IMAGE where none can be pulled
 BASE_IMAGES = (DEBIAN_IMAGE, REGISTRY_IMAGE)  # what `provision.sh images` makes, in this order
 DEBIAN_MIRROR = "http://deb.debian.org/debian"  # the archive debootstrap and the unstable suite come from
 HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # trusted by pip in a base image built here

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Registries for one page, from Debian's docker-registry (the distribution
-# registry that registry:2 runs), as processes of the service, all data in
+# registry that registry:3 runs), as processes of the service, all data in
 # VERIFY_SERVICE_DIR:
 #  - the lab's registry on 127.0.0.1:5000, which wants a login (htpasswd):
 #    user "lab", a fresh random token printed as LAB_REGISTRY_TOKEN=... for the
