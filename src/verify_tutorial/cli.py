@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from . import runner
-from .config import DEFAULT_FILE, RUN_OPTIONS, Settings, load
+from .config import RUN_OPTIONS, Settings, discover, load
 from .errors import NoBlocks, NoSuchPage, VerifyError
 from .parsing.pages import PAGE_SUFFIXES, find_pages
 from .verifier import Verifier, keep_going, writable_folder
@@ -87,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def default_settings_file() -> Path:
-    """This repository's conf/verify.toml where it exists, else the project's pyproject.toml."""
-    return DEFAULT_FILE if DEFAULT_FILE.is_file() else Path("pyproject.toml")
+    """The project's settings, found from here up (config.discover); none: the
+    pyproject.toml here, whose load says what to add."""
+    return discover(Path.cwd()) or Path("pyproject.toml")
 
 
 def run_pytest(args: list[str], verifier: Verifier) -> int:

@@ -369,6 +369,18 @@ def find(start: Path) -> Path | None:
     return candidate if TABLE in data.get("tool", {}) else None
 
 
+def discover(start: Path) -> Path | None:
+    """The settings for a run started in `start`: in it or the nearest folder above it,
+    a pyproject.toml with a [tool.verify-tutorial] table, else a conf/verify.toml."""
+    for folder in (start, *start.parents):
+        found = find(folder)
+        if found is not None:
+            return found
+        if (folder / DEFAULT_FILE).is_file():
+            return folder / DEFAULT_FILE
+    return None
+
+
 def load(path: Path = DEFAULT_FILE) -> Settings:
     """Settings from a settings file, or from a pyproject.toml's [tool.verify-tutorial]."""
     path = path.resolve()

@@ -368,3 +368,15 @@ def test_a_results_folder_that_is_a_file_is_one_line_before_any_command_runs(out
     said = result.stdout + result.stderr
     assert result.returncode == errors.VerifyError.exit_code, said
     assert "cannot write results to" in said and "Traceback" not in said and " passed" not in said
+
+
+def test_the_cli_finds_the_projects_settings_from_a_subfolder_and_before_an_unrelated_conf_file(outside):
+    (outside / "conf").mkdir()
+    (outside / "conf" / "verify.toml").write_text("something = 1\n")  # another tool's, say
+    only(outside, "one.md", "```console\n$ echo one\none\n```\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    below = subprocess.run(
+        [sys.executable, "-m", "verify_tutorial"], cwd=outside / "docs", capture_output=True, text=True, env=env
+    )
+    assert below.returncode == 0, below.stdout + below.stderr
+    assert summary(below.stdout) == (1, 0, 0) and (outside / "build" / "verify" / "results.json").is_file()
