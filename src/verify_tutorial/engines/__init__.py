@@ -19,6 +19,7 @@ def engine_for(name: str) -> type[Engine]:
     except ImportError as error:  # an extra not installed: say which
         raise VerifyError(
             f'engine = "{name}" needs {error.name or "a package"}, which is not installed: '
-            f"pip install 'verify-tutorial[{name}]', or set engine = \"none\" for plain shell pages"
+            f"install the verifier with its {name} extra (pip install '/path/to/verify-tutorial[{name}]', "
+            f"as you installed it), or set engine = \"none\" for plain shell pages"
         ) from None
     return engine
