@@ -188,3 +188,23 @@ def test_output_after_a_heredoc(tmp_path):
     rewrite([change(page, ["hi"])], show=lambda text: None)
     assert page.read_bytes() == data.replace(b"old", b"hi")
     assert collect_page(page)[0].commands[0].text == "cat <<EOF\nhi\nEOF"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any page; the check is for everyone else")
+def test_a_read_only_page_is_refused_not_replaced(tmp_path):
+    page = page_at(tmp_path, PAGE)
+    page.chmod(0o444)
+    with pytest.raises(UnsafeAccept, match=r"page\.md: the page is read-only for you"):
+        rewrite([change(page, ["new"], shown_as="page.md")], show=lambda text: None)
+    assert page.read_bytes() == PAGE and stat.S_IMODE(page.stat().st_mode) == 0o444
+
+
+def test_a_page_the_user_may_not_write_is_refused_whoever_runs_the_tests(tmp_path, monkeypatch):
+    page = page_at(tmp_path, PAGE)
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if Path(path) == page.resolve() else real_access(path, mode)
+    )
+    with pytest.raises(UnsafeAccept, match=r"page\.md: the page is read-only for you"):
+        rewrite([change(page, ["new"], shown_as="page.md")], show=lambda text: None)
+    assert page.read_bytes() == PAGE

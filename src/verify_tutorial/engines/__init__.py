@@ -20,6 +20,6 @@ def engine_for(name: str) -> type[Engine]:
         raise VerifyError(
             f'engine = "{name}" needs {error.name or "a package"}, which is not installed: '
             f"install the verifier with its {name} extra (pip install '/path/to/verify-tutorial[{name}]', "
-            f"as you installed it), or set engine = \"none\" for plain shell pages"
+            f'as you installed it), or set engine = "none" for plain shell pages'
         ) from None
     return engine

@@ -139,6 +139,8 @@ def _plan(path: Path, changes: list[Change], dialect: Dialect, rules: tuple[Rule
         old = path.read_bytes()
     except OSError as error:
         raise UnsafeAccept(f"{name}: cannot read the page ({error.strerror}); was it moved during the run?") from None
+    if not os.access(path.resolve(), os.W_OK):  # the rename would replace it all the same: refuse, as an editor would
+        raise UnsafeAccept(f"{name}: the page is read-only for you; make it writable, or run without --accept")
     known = {block.source_sha256 for block, _, _ in changes} - {""}
     if known and known != {hashlib.sha256(old).hexdigest()}:
         raise UnsafeAccept(f"{name}: the page changed while it was verified; run with --accept again")
