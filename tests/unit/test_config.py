@@ -76,7 +76,10 @@ def test_the_docker_engine_without_its_sdk_is_one_line_saying_what_to_install(mo
     monkeypatch.setitem(sys.modules, "docker", None)  # as if not installed
     for name in [m for m in sys.modules if m.startswith("verify_tutorial.engines.docker")]:
         monkeypatch.delitem(sys.modules, name)
-    with pytest.raises(VerifyError, match=r"pip install 'verify-tutorial\[docker\]', or set engine = \"none\""):
+    with pytest.raises(
+        VerifyError,
+        match=r"install the verifier with its docker extra \(pip install '/path/to/verify-tutorial\[docker\]'",
+    ):
         engine_for("docker")
 
 

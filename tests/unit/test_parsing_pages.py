@@ -207,3 +207,15 @@ def test_pages_in_the_folders_pytest_skips_are_not_searched(tmp_path):
         (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / page).write_text("text\n")
     assert [p.relative_to(tmp_path).as_posix() for p in find_pages(tmp_path)] == ["a.md", "sub/b.rst"]
+
+
+@pytest.mark.parametrize("suffix", [".md", ".rst"])
+def test_options_above_a_block_with_no_prompt_say_it_never_runs(tmp_path, suffix):
+    myst = "% verify: timeout=5 exit=2\n```console\n$echo hi\nhi\n```\n"
+    rest = ".. verify: timeout=5 exit=2\n.. code-block:: console\n\n   $echo hi\n   hi\n"
+    page = tmp_path / f"page{suffix}"
+    page.write_text(myst if suffix == ".md" else rest)
+    with pytest.raises(UnknownOption, match=r":1: verify options above a block with no prompt, which never runs"):
+        collect_page(page)
+    page.write_text(page.read_text().replace("timeout=5 exit=2", 'skip="output only"'))
+    assert collect_page(page)[0].commands == []

@@ -90,6 +90,19 @@ def page_defaults(
     return options, ShellStart(env=tuple(env.items()), cwd=cwd)
 
 
+def no_options_for_output(path: Path, comments: list[tuple[int, str]], has_commands: bool) -> None:
+    """A block with no prompt is output shown alone and never runs: options above it
+    (other than skip) mean its prompts were not recognized ('$echo', an unknown prompt)."""
+    if has_commands:
+        return
+    for where, word in _words(path, comments, MARKER):
+        if word.partition("=")[0] != "skip":
+            raise UnknownOption(
+                f"{where}: verify options above a block with no prompt, which never runs; "
+                "start its command lines with a known prompt ('$ '; see prompts), or remove the options"
+            )
+
+
 def page_comment_words(path: Path, comments: list[tuple[int, str]]) -> list[tuple[str, list[str]]]:
     """The option words of a page's "verify-page:" comment lines, each with its file:line."""
     words = _words(path, comments, PAGE_MARKER)

@@ -30,7 +30,7 @@ from mdit_py_plugins.myst_role import myst_role_plugin
 
 from ..document.console import split_console
 from ..document.model import Block, Dialect, Options, ShellStart
-from ..document.options import MARKER, page_comment_words, page_defaults, parse_options
+from ..document.options import MARKER, no_options_for_output, page_comment_words, page_defaults, parse_options
 from ..errors import MalformedBlock, UnknownOption
 
 CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode"})
@@ -117,10 +117,12 @@ def _collect(
             skipped = _skip_directive_options(body) if directive else 0
             lines = body[skipped:]
             first = body_start + skipped + 1
+            commands = split_console(name, first, lines, dialect.prompt)
+            no_options_for_output(name, comments, bool(commands))
             yield Block(
                 path=path,
                 line=offset + token.map[0] + 1,
-                commands=split_console(name, first, lines, dialect.prompt),
+                commands=commands,
                 options=parse_options(name, comments, dialect.requirements, defaults[0]),
                 indent=_prefix_of(source_lines, first - 1, lines[0] if lines else ""),
                 start=defaults[1],

@@ -30,7 +30,7 @@ from docutils.parsers.rst import Directive, directives
 
 from ..document.console import split_console
 from ..document.model import Block, Dialect
-from ..document.options import MARKER, page_comment_words, page_defaults, parse_options
+from ..document.options import MARKER, no_options_for_output, page_comment_words, page_defaults, parse_options
 from ..errors import UnknownOption
 
 CODE_DIRECTIVES = ("code-block", "code", "sourcecode")
@@ -92,11 +92,13 @@ def collect_rst(path: Path, name: Path, text: str, dialect: Dialect) -> list[Blo
         indent = first_source[: len(first_source) - len(first_source.lstrip())]
         above = _options_above(source_lines, found.line)
         used.update(line for line, _ in above)
+        commands = split_console(name, found.first, found.content, dialect.prompt)
+        no_options_for_output(name, above, bool(commands))
         blocks.append(
             Block(
                 path=path,
                 line=found.line,
-                commands=split_console(name, found.first, found.content, dialect.prompt),
+                commands=commands,
                 options=parse_options(name, above, dialect.requirements, base),
                 indent=indent,
                 start=start,
