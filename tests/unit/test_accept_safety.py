@@ -135,7 +135,7 @@ def test_page_changed_during_the_run_is_not_written(tmp_path):
 
 
 def test_harmless_lines_are_written(tmp_path):
-    lines = ["```bash", "> quoted", "$HOME", "....", "~~", ":: x", "\t$ tab", "Loading...", "...done"]
+    lines = ["```bash", "> quoted", "$HOME", "~~", ":: x", "\t$ tab", "Loading...", "Loading... done"]
     page = page_at(tmp_path, PAGE)
     rewrite([change(page, lines)], show=lambda text: None)
     assert collect_page(page)[0].commands[0].expected == lines

@@ -134,9 +134,11 @@ def test_accept_keeps_a_wildcard_that_still_fits():
     assert accepted_output(["took ... s", "old"], ["took 3 s", "new"]) == ["took ... s", "new"]
 
 
-def test_an_ellipsis_inside_a_line_is_a_wildcard_only_as_a_word_of_its_own():
+def test_an_ellipsis_at_the_end_of_a_word_is_literal_and_elsewhere_a_wildcard():
     assert matches(["Downloaded ... in ..."], ["Downloaded 3 MB in 2 s"])
     assert matches(["... done"], ["step 3 done"])
+    assert matches(["token=... :: /work"], ["token=ab12 :: /work"]) and matches(["http://...:80/"], ["http://h:80/"])
+    assert matches(["a...b"], ["a-x-b"])
     assert not matches(["Connecting..."], ["Connecting... connection refused"])  # literal, as output writes it
+    assert not matches(["Loading... done"], ["Loading... failed; done"])
     assert matches(["Connecting..."], ["Connecting..."])
-    assert not matches(["a...b"], ["a-x-b"])

@@ -3,9 +3,9 @@
 Besides literal lines (compared after normalizing), a page may write wildcards:
 
 - a line of just `...` stands for any lines, none included;
-- `...` inside a line, as a word of its own (spaces or the line's ends around
-  it), stands for any text there: `Downloaded ... in ...`; `Loading...` is
-  literal, as real output often ends that way;
+- `...` inside a line stands for any text there: `Downloaded ... in ...`,
+  `token=...`; but not at the end of a word, right after a letter or digit
+  (`Connecting...`, `Loading... done`), where real output often has one;
 - a line ending in ` (re)` is a regular expression the whole real line matches;
 - a line ending in ` (glob)` is a pattern where `*` is any text and `?` one
   character (`\\*` and `\\?` are themselves).
@@ -24,7 +24,9 @@ from ..document.console import ELLIPSIS, REGEX_MARK
 from .normalize import Rule, normalize_lines, same
 
 GLOB_MARK = " (glob)"
-INLINE_ELLIPSIS = re.compile(r"(?:(?<=\s)|^)\.\.\.(?=\s|$)")
+# In-line '...' is a wildcard, except where prose and programs put a literal one: at
+# the end of a word ("Connecting...", "Connecting... refused"), after a letter or digit.
+INLINE_ELLIPSIS = re.compile(r"(?<![A-Za-z0-9])\.\.\.|\.\.\.(?=\S)")
 Fits = Callable[[int], bool]  # whether an expected line fits the real line at an index
 
 # An expected line left unmatched costs more than an extra real line, so that among
