@@ -81,7 +81,10 @@ BUILDKIT_STEP = re.compile(r"^#\d+ ")
 BUILDKIT_LOG = re.compile(r"^#N \d+\.\d+ ")  # "#8 0.345 Reading package lists..." (output of a RUN)
 BUILDKIT_TIMING = [
     Rule("done", re.compile(r" DONE \d+(?:\.\d+)?s$"), " DONE <secs>"),
-    Rule("time-done", re.compile(r" \d+(?:\.\d+)?s( done)?$"), r" <secs>\1"),
+    # BuildKit prints a step's time before "done" only when it took long enough to
+    # measure: "naming to ...:latest 0.0s done" one run, "...:latest done" the next.
+    Rule("time-then-done", re.compile(r" \d+(?:\.\d+)?s done$"), " done"),
+    Rule("time-done", re.compile(r" \d+(?:\.\d+)?s$"), " <secs>"),
 ]
 PROGRESS = re.compile(rf"{SIZE} / {SIZE}")  # "1.2MB / 3.4MB": so far / total
 
