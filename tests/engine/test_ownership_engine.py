@@ -3,6 +3,7 @@ SIGKILL and the reaper. The verifier removes what its run made, and nothing else
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -254,3 +255,31 @@ def test_a_page_cannot_remove_prune_or_reuse_what_is_not_the_runs(tiny_site, doc
     finally:
         container.remove(force=True)
         volume.remove(force=True)
+
+
+def test_a_build_tag_whose_image_the_engine_never_named_goes_when_the_image_carries_the_runs_label(docker_client):
+    """BuildKit may answer a cached build without the image's ID; the tag the build
+    asked for is still the run's when the image is labelled with the run, and only then."""
+    import io
+
+    from verify_tutorial.engines.docker.journal import Recorded
+    from verify_tutorial.engines.docker.removal import remove_recorded
+
+    suffix = uuid.uuid4().hex[:6]
+    recipe = b"FROM debian:trixie-slim\nLABEL purpose=ownership-test\n"
+    ours, _ = docker_client.images.build(
+        fileobj=io.BytesIO(recipe), tag=f"vt-ours-{suffix}:a", labels={labels.RUN: "run-a"}
+    )
+    ours.tag(f"vt-ours-{suffix}", "b")
+    theirs, _ = docker_client.images.build(
+        fileobj=io.BytesIO(recipe + b"LABEL x=1\n"), tag=f"vt-theirs-{suffix}:a", labels={labels.RUN: "run-b"}
+    )
+    try:
+        recorded = Recorded(tags={f"vt-ours-{suffix}:a", f"vt-ours-{suffix}:b", f"vt-theirs-{suffix}:a"})
+        removed = remove_recorded(docker_client, recorded, "run-a")
+        assert sorted(removed) == [f"tag vt-ours-{suffix}:a", f"tag vt-ours-{suffix}:b"]
+        assert docker_client.images.get(f"vt-theirs-{suffix}:a").id == theirs.id
+    finally:
+        for tag in (f"vt-ours-{suffix}:a", f"vt-ours-{suffix}:b", f"vt-theirs-{suffix}:a"):
+            with contextlib.suppress(Exception):
+                docker_client.images.remove(tag, noprune=True)

@@ -36,7 +36,11 @@ def remove_recorded(client: docker.DockerClient, recorded: Recorded, run_id: str
             removed.append(f"container {container.name}")
     for tag in sorted(recorded.tags | recorded.explicit_tags):
         image = _get(client.images.get, tag)
-        ours = image is not None and (image.id in recorded.images or tag in recorded.explicit_tags)
+        # A build's tag is the run's when the image is one it recorded, or, where the
+        # engine's answer named none (a build BuildKit answered from its cache, seen
+        # with `make` building one stage under several names), one labelled with the run.
+        built_here = tag in recorded.tags and image is not None and image.labels.get(labels.RUN) == run_id
+        ours = image is not None and (image.id in recorded.images or tag in recorded.explicit_tags or built_here)
         if ours and _removal(client.images.remove, tag, noprune=True)():
             removed.append(f"tag {tag}")
     for image_id in sorted(recorded.images):
