@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = [
     "index", "start", "why", "concepts", "example", "gpu-host", "gpus", "makefile", "data",
-    "workstation", "advanced", "troubleshooting", "resources", "proof", "testing",
+    "workstation", "own-project", "editor", "advanced", "troubleshooting", "resources", "proof", "testing",
 ]  # fmt: skip
 # Pages with console blocks whose copy buttons and badges are checked.
 CONSOLE_PAGES = ["start", "concepts", "example", "gpu-host", "gpus", "makefile", "advanced", "troubleshooting"]
