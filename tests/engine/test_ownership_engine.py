@@ -268,11 +268,15 @@ def test_a_build_tag_whose_image_the_engine_never_named_goes_when_the_image_carr
     suffix = uuid.uuid4().hex[:6]
     recipe = b"FROM debian:trixie-slim\nLABEL purpose=ownership-test\n"
     ours, _ = docker_client.images.build(
-        fileobj=io.BytesIO(recipe), tag=f"vt-ours-{suffix}:a", labels={labels.RUN: "run-a"}
+        fileobj=io.BytesIO(recipe), tag=f"vt-ours-{suffix}:a", labels={labels.RUN: "run-a"}, rm=True, forcerm=True
     )
     ours.tag(f"vt-ours-{suffix}", "b")
     theirs, _ = docker_client.images.build(
-        fileobj=io.BytesIO(recipe + b"LABEL x=1\n"), tag=f"vt-theirs-{suffix}:a", labels={labels.RUN: "run-b"}
+        fileobj=io.BytesIO(recipe + b"LABEL x=1\n"),
+        tag=f"vt-theirs-{suffix}:a",
+        labels={labels.RUN: "run-b"},
+        rm=True,
+        forcerm=True,
     )
     try:
         recorded = Recorded(tags={f"vt-ours-{suffix}:a", f"vt-ours-{suffix}:b", f"vt-theirs-{suffix}:a"})

@@ -48,6 +48,18 @@ def run(folder: Path, *args: str, tool: str = "verify_tutorial") -> subprocess.C
     return subprocess.run([sys.executable, *prefix, *args], cwd=folder, capture_output=True, text=True, env=env)
 
 
+def start_sleeping_run(outside: Path, pid_file: Path, page: str, **popen) -> tuple[subprocess.Popen, int]:
+    """The CLI on docs/slow.md, once its first command (which writes its pid) is running."""
+    (outside / "docs" / "slow.md").write_text(page)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verify_tutorial", "docs/slow.md"], cwd=outside, start_new_session=True, **popen
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return process, int(pid_file.read_text())
+
+
 def summary(stdout: str) -> tuple[int, int, int]:
     found = re.search(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", stdout, re.M)
     assert found, stdout
@@ -180,23 +192,16 @@ def test_defaults_from_the_project_the_page_and_the_block(outside):
 
 def test_ctrl_c_twice_ends_the_run_with_130_and_leaves_no_process(outside, tmp_path):
     pid_file = tmp_path / "sleeper.pid"
-    (outside / "docs" / "slow.md").write_text(
-        f"```console\n$ sh -c 'echo $$ > {pid_file}; exec sleep 60'\n```\n\n```console\n$ echo never\nnever\n```\n"
-    )
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verify_tutorial", "docs/slow.md"],
-        cwd=outside,
+    process, sleeper = start_sleeping_run(
+        outside,
+        pid_file,
+        f"```console\n$ sh -c 'echo $$ > {pid_file}; exec sleep 60'\n```\n\n```console\n$ echo never\nnever\n```\n",
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
-        start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    sleeper = int(pid_file.read_text())
     os.kill(process.pid, signal.SIGINT)
     os.kill(process.pid, signal.SIGINT)
     output = process.communicate(timeout=60)[0]
@@ -208,18 +213,8 @@ def test_ctrl_c_twice_ends_the_run_with_130_and_leaves_no_process(outside, tmp_p
 
 def test_after_sigkill_the_next_run_ends_what_the_killed_one_left_running_and_its_folder(outside, tmp_path):
     pid_file = tmp_path / "sleeper.pid"
-    (outside / "docs" / "slow.md").write_text(f"```console\n$ sh -c 'echo $$ > {pid_file}; exec sleep 120'\n```\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verify_tutorial", "docs/slow.md"],
-        cwd=outside,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    sleeper = int(pid_file.read_text())
+    page = f"```console\n$ sh -c 'echo $$ > {pid_file}; exec sleep 120'\n```\n"
+    process, sleeper = start_sleeping_run(outside, pid_file, page, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     folders = set(Path("/tmp").glob(f"verify-tutorial-*-{process.pid}-page-*"))
     process.kill()  # SIGKILL: nothing of the run cleans up
     process.wait()

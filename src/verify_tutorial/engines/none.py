@@ -3,11 +3,10 @@ folders of earlier runs that were killed outright to clean up."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import ClassVar
 
-from ..execution.identity import RunIdentity, dead_temp_dirs
+from ..execution.identity import RunIdentity, dead_temp_dirs, remove_dead_folder
 from .base import Say
 
 
@@ -34,9 +33,7 @@ class NoEngine:
         """Remove the folders of runs whose process is gone (killed outright); their
         services and commands were ended before this (services.reap)."""
         for path in dead_temp_dirs():
-            shutil.rmtree(path, ignore_errors=True)
-            if not path.exists():  # another user's stays: theirs (or root's) to reap
-                say(f"reaped an earlier run's temp dir {path}")
+            remove_dead_folder(path, say)
         self._opened = True
 
     def env(self) -> dict[str, str]:

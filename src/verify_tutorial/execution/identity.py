@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,3 +69,10 @@ def dead_temp_dirs() -> list[Path]:
         if path.is_dir() and not path.is_symlink() and _ours_to_judge(path) and not process_alive(int(parts[1])):
             found.append(path)
     return found
+
+
+def remove_dead_folder(path: Path, say: Callable[[str], None]) -> None:
+    """A dead run's temp dir, removed and said; another user's stays: theirs (or root's) to reap."""
+    shutil.rmtree(path, ignore_errors=True)
+    if not path.exists():
+        say(f"reaped an earlier run's temp dir {path}")

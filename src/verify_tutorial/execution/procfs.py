@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -73,9 +73,8 @@ def parent(pid: int) -> int | None:
     return int(data[data.rindex(b")") + 2 :].split()[1])
 
 
-def processes_with_variable(assignment: bytes) -> list[int]:
-    """Processes (other than this one) whose environment holds NAME=VALUE, among those we may read."""
-    found = []
+def _environments() -> Iterator[tuple[int, list[bytes]]]:
+    """(pid, NAME=VALUE entries) of every other process whose environment we may read."""
     for pid in all_pids():
         if pid == os.getpid():
             continue
@@ -83,28 +82,18 @@ def processes_with_variable(assignment: bytes) -> list[int]:
             environ = Path(f"/proc/{pid}/environ").read_bytes()  # whole: a marker may sit past 64 KiB
         except OSError:
             continue  # gone, or not ours to read (so not started by us)
-        if assignment in environ.split(b"\0"):
-            found.append(pid)
-    return found
+        yield pid, environ.split(b"\0")
+
+
+def processes_with_variable(assignment: bytes) -> list[int]:
+    """Processes (other than this one) whose environment holds NAME=VALUE, among those we may read."""
+    return [pid for pid, entries in _environments() if assignment in entries]
 
 
 def processes_with_variable_under(name: bytes, folder: Path) -> list[int]:
     """Processes (other than this one) whose variable `name` is `folder` or a path in it."""
-    inside = bytes(folder) + b"/"
-    found = []
-    for pid in all_pids():
-        if pid == os.getpid():
-            continue
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
-            continue
-        for entry in environ.split(b"\0"):
-            key, _, value = entry.partition(b"=")
-            if key == name and (value == bytes(folder) or value.startswith(inside)):
-                found.append(pid)
-                break
-    return found
+    exact, inside = name + b"=" + bytes(folder), name + b"=" + bytes(folder) + b"/"
+    return [pid for pid, entries in _environments() if any(e == exact or e.startswith(inside) for e in entries)]
 
 
 def end_processes(find: Callable[[], list[int]], grace: float) -> list[str]:

@@ -12,14 +12,13 @@ objects the same way. Objects nobody recorded are never touched.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from typing import Any
 
 import docker
 import docker.errors
 
-from ...execution.identity import dead_temp_dirs
+from ...execution.identity import dead_temp_dirs, remove_dead_folder
 from ...services import SERVICE_DIR
 from . import labels
 from .journal import IDENTITY, JOURNAL, Recorded
@@ -80,9 +79,7 @@ def reap(client: docker.DockerClient, say: Callable[[str], None]) -> None:
             gone = remove_recorded(client, recorded, run_id.strip())
             if gone:
                 say(f"reaped what an earlier run left ({who.strip()}): {', '.join(gone)}")
-        shutil.rmtree(path, ignore_errors=True)
-        if not path.exists():  # another user's stays: theirs (or root's) to reap
-            say(f"reaped an earlier run's temp dir {path}")
+        remove_dead_folder(path, say)
 
 
 def _is_id(value: str) -> bool:
